@@ -1,0 +1,101 @@
+"""Private incident reporting for Wikimedia communities.
+
+:func:`create_app` builds the Flask app from the configuration layers
+(:mod:`reporting.config`) and wires the services views share
+(:class:`reporting.services.Services`).
+"""
+from __future__ import annotations
+
+import logging
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import i18n, security
+from .config import Config, ConfigError, load_config, on_toolforge
+from .reports import MAX_BODY_BYTES
+from .services import Services
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+__version__ = "0.1.0"
+
+
+def _instance_path(config: Config) -> Path:
+    return Path(config["instance_path"] or PROJECT_ROOT / "instance").resolve()
+
+
+def _read_instance_key(instance: Path, name: str) -> str | None:
+    path = instance / name
+    return path.read_text(encoding="ascii").strip() if path.exists() else None
+
+
+def check_startup(config: Config, environ: Mapping[str, str]) -> None:
+    """Refuse configurations that would be unsafe, naming the key to fix."""
+    toolforge = on_toolforge(environ)
+    if config["dev_login"] and toolforge:
+        raise ConfigError("dev_login (TOOL_DEV_LOGIN) must not be enabled on Toolforge")
+    if config["dev_login"] and config["oauth.consumer_key"]:
+        raise ConfigError("dev_login (TOOL_DEV_LOGIN) cannot be combined with OAuth "
+                          "(TOOL_OAUTH__CONSUMER_KEY is set)")
+    if config["local_development"] and toolforge:
+        raise ConfigError("local_development (TOOL_LOCAL_DEVELOPMENT) must not be enabled on Toolforge")
+    for key in ("secret_key", "encryption_key"):
+        if not config[key]:
+            raise ConfigError(f"{key} is required (set TOOL_{key.upper()} with toolforge envvars, "
+                              f"or run `make run` locally to generate one under instance/)")
+
+
+def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Flask:
+    """Build the app. ``overrides`` (flat setting keys) are for tests."""
+    environ = os.environ if environ is None else environ
+    config_file = Path(environ.get("TOOL_CONFIG_FILE", PROJECT_ROOT / "config.yaml"))
+    config = load_config(environ, config_file, overrides)
+    instance = _instance_path(config)
+    if not on_toolforge(environ):
+        # The keys `make run` generated; production always configures its own.
+        config["secret_key"] = config["secret_key"] or _read_instance_key(instance, "secret.key")
+        config["encryption_key"] = config["encryption_key"] or _read_instance_key(instance, "encryption.key")
+    check_startup(config, environ)
+
+    app = Flask(
+        __name__,
+        static_folder=str(PROJECT_ROOT / "static"),
+        static_url_path="/static",
+        instance_path=str(instance),
+    )
+    app.config.update(
+        SECRET_KEY=config["secret_key"],
+        DEV_LOGIN=config["dev_login"],
+        LOCAL_DEVELOPMENT=config["local_development"],
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        MAX_FORM_MEMORY_SIZE=MAX_BODY_BYTES,
+        SESSION_COOKIE_NAME="reporting_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=not config["local_development"],
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=config["session_lifetime_hours"]),
+        JSON_SORT_KEYS=False,
+    )
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # Toolforge's front proxy
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    services = Services.build(config, instance)
+    app.extensions["reporting"] = services
+
+    i18n.init_app(app)
+    security.init_app(app)
+
+    from . import auth, cli, errors
+    from .views import api, pages
+
+    app.jinja_env.globals["current_session_user"] = auth.current_user
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    errors.init_app(app)
+    cli.init_app(app)
+    return app

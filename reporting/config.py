@@ -1,0 +1,288 @@
+"""Configuration: embedded defaults → private ``config.yaml`` → ``TOOL_*`` envvars.
+
+Every setting is declared once in :data:`SETTINGS` with its type, default and
+documentation; the README's configuration table is generated from the same
+list (``flask --app app reporting config-doc``), so the two cannot drift.
+
+Nested keys are written with a dot here (``oauth.consumer_key``), nested
+mappings in ``config.yaml`` and a double underscore in envvars
+(``TOOL_OAUTH__CONSUMER_KEY``), the convention ``toolforge envvars`` expects.
+
+The configuration is validated when the app starts; a bad value stops the
+start with a message that names the key, because a tool that half-starts
+with a wrong database or a missing key loses reports.
+"""
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import yaml
+
+ENV_PREFIX = "TOOL_"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the key."""
+
+
+def _parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("expected a boolean (1/0, true/false)")
+
+
+def _parse_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("expected an integer")
+    return int(str(value).strip())
+
+
+def _parse_positive_int(value: Any) -> int:
+    number = _parse_int(value)
+    if number < 1:
+        raise ValueError("expected a positive integer")
+    return number
+
+
+def _parse_str(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        raise ValueError("expected a string")
+    return str(value)
+
+
+def _parse_str_list(value: Any) -> list[str]:
+    """A list from YAML, or a comma-separated envvar."""
+    if isinstance(value, list):
+        return [str(item).strip() for item in value if str(item).strip()]
+    return [item.strip() for item in str(value).split(",") if item.strip()]
+
+
+def _parse_mapping(value: Any) -> dict:
+    """A mapping from YAML, or a JSON object in an envvar."""
+    if isinstance(value, dict):
+        return value
+    import json
+
+    parsed = json.loads(str(value))
+    if not isinstance(parsed, dict):
+        raise ValueError("expected a mapping (a YAML mapping or a JSON object)")
+    return parsed
+
+
+def _parse_list_of_mappings(value: Any) -> list[dict]:
+    """A list of mappings from YAML, or a JSON array in an envvar."""
+    if isinstance(value, str):
+        import json
+
+        value = json.loads(value)
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise ValueError("expected a list of mappings")
+    return value
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration key: how to parse it, its default, what it means."""
+
+    key: str
+    parse: Callable[[Any], Any]
+    default: Any
+    doc: str
+    secret: bool = False
+
+    @property
+    def envvar(self) -> str:
+        return ENV_PREFIX + self.key.upper().replace(".", "__")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("secret_key", _parse_str, None,
+            "Signs session cookies. Required on Toolforge; `make run` generates one under `instance/`.",
+            secret=True),
+    Setting("encryption_key", _parse_str, None,
+            "Encrypts report bodies at rest (32 random bytes, URL-safe base64). Required on Toolforge; "
+            "`make run` generates one under `instance/`. Losing it makes stored reports unreadable.",
+            secret=True),
+    Setting("encryption_old_keys", _parse_str_list, [],
+            "Earlier encryption keys, still accepted for decryption after a key rotation (comma-separated).",
+            secret=True),
+    Setting("database_url", _parse_str, None,
+            "SQLAlchemy URL. Default: SQLite at `instance/reports.sqlite3`. ToolsDB: "
+            "`mysql+pymysql://USER:PASSWORD@tools.db.svc.wikimedia.cloud/USER__reports?charset=utf8mb4`.",
+            secret=True),
+    Setting("toolsdb_user", _parse_str, None,
+            "ToolsDB user (Toolforge sets `TOOL_TOOLSDB_USER`); used to build the database URL "
+            "when `database_url` is not set."),
+    Setting("toolsdb_password", _parse_str, None,
+            "ToolsDB password (Toolforge sets `TOOL_TOOLSDB_PASSWORD`).", secret=True),
+    Setting("toolsdb_database", _parse_str, "reports",
+            "Database name suffix on ToolsDB: the database is `<toolsdb_user>__<toolsdb_database>`."),
+    Setting("toolsdb_host", _parse_str, "tools.db.svc.wikimedia.cloud", "ToolsDB host name."),
+    Setting("dev_login", _parse_bool, False,
+            "Local development login without OAuth. Refused on Toolforge and when OAuth is configured."),
+    Setting("local_development", _parse_bool, False,
+            "Local development mode (`make run` sets it): session cookies without `Secure`, "
+            "so the tool works on http://127.0.0.1."),
+    Setting("instance_path", _parse_str, None,
+            "Directory for the embedded defaults (SQLite, Maildir, generated keys). Default: `instance/`."),
+    Setting("session_lifetime_hours", _parse_positive_int, 12, "Hours before a login session expires."),
+    Setting("contact", _parse_str, "https://meta.wikimedia.org/wiki/Trust_and_Safety",
+            "Contact URL or address in the User-Agent of requests to wikis (Wikimedia's policy)."),
+    Setting("oauth.consumer_key", _parse_str, None, "OAuth 1.0a consumer key (from meta.wikimedia.org)."),
+    Setting("oauth.consumer_secret", _parse_str, None, "OAuth 1.0a consumer secret.", secret=True),
+    Setting("oauth.index_url", _parse_str, "https://meta.wikimedia.org/w/index.php",
+            "index.php of the wiki that runs the OAuth provider."),
+    Setting("delivery.default", _parse_str, None,
+            "Destination when no routing rule matches. Default: a Maildir at `instance/maildir` "
+            "(`maildir:<path>`)."),
+    Setting("delivery.sender", _parse_str, "incident-reporting@toolforge.org",
+            "From address of messages to mail desks (an address the tool owns)."),
+    Setting("delivery.recipient", _parse_str, "trust-and-safety@wikimedia.org",
+            "To address written into Maildir messages (the Maildir stands in for this mailbox)."),
+    Setting("delivery.synchronous", _parse_bool, True,
+            "Deliver right after submit inside the web request (the embedded default). "
+            "Production runs the worker job instead and may turn this off."),
+    Setting("retention_days", _parse_positive_int, 365,
+            "Days after which a closed report's encrypted body is purged."),
+)
+
+_BY_KEY = {setting.key: setting for setting in SETTINGS}
+_BY_ENVVAR = {setting.envvar: setting for setting in SETTINGS}
+
+
+def register_settings(*settings: Setting) -> None:
+    """Let a module declare its own settings next to the code that uses them.
+
+    Called at import time by feature modules (OAuth, delivery, evidence);
+    the README table and validation then cover them too.
+    """
+    global SETTINGS
+    for setting in settings:
+        if setting.key in _BY_KEY:
+            continue
+        _BY_KEY[setting.key] = setting
+        _BY_ENVVAR[setting.envvar] = setting
+        SETTINGS = SETTINGS + (setting,)
+
+
+class Config(dict):
+    """Flat mapping ``"oauth.consumer_key" -> value`` with every declared key present."""
+
+    def section(self, prefix: str) -> dict[str, Any]:
+        """The keys under ``prefix.`` without the prefix (e.g. ``section("oauth")``)."""
+        start = prefix + "."
+        return {key[len(start):]: value for key, value in self.items() if key.startswith(start)}
+
+
+def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in mapping.items():
+        full = f"{prefix}{key}"
+        if isinstance(value, dict) and full not in _BY_KEY:
+            flat.update(_flatten(value, full + "."))
+        else:
+            flat[full] = value
+    return flat
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Read ``config.yaml``, refusing one that others can read.
+
+    The file holds the encryption key and desk credentials; a world- or
+    group-readable file would leak them to every Toolforge user.
+    """
+    mode = path.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(
+            f"{path} is readable by other users (mode {stat.filemode(mode)}); "
+            f"run: chmod 600 {path}"
+        )
+    with path.open(encoding="utf-8") as handle:
+        data = yaml.safe_load(handle) or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must contain a mapping of settings")
+    flat = _flatten(data)
+    for key in flat:
+        if key not in _BY_KEY:
+            raise ConfigError(f"{path}: unknown setting {key!r}")
+    return flat
+
+
+def load_config(
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Merge the layers and validate every value.
+
+    ``overrides`` (flat keys) win over everything; tests use them. Unknown
+    ``TOOL_*`` envvars are ignored because Toolforge sets some of its own
+    (``TOOL_DATA_DIR``); unknown keys in ``config.yaml`` are errors because
+    they are always typos.
+    """
+    environ = os.environ if environ is None else environ
+    raw: dict[str, Any] = {setting.key: setting.default for setting in SETTINGS}
+    sources: dict[str, str] = {}
+    if config_file is not None and config_file.exists():
+        for key, value in read_config_file(config_file).items():
+            raw[key] = value
+            sources[key] = str(config_file)
+    for name, value in environ.items():
+        setting = _BY_ENVVAR.get(name)
+        if setting is not None:
+            raw[setting.key] = value
+            sources[setting.key] = name
+    for key, value in (overrides or {}).items():
+        if key not in _BY_KEY:
+            raise ConfigError(f"unknown setting {key!r}")
+        raw[key] = value
+        sources[key] = "overrides"
+
+    config = Config()
+    for key, value in raw.items():
+        setting = _BY_KEY[key]
+        if value is None or (key not in sources and value == setting.default):
+            config[key] = value
+            continue
+        try:
+            config[key] = setting.parse(value)
+        except (ValueError, TypeError) as error:
+            where = sources.get(key, "default")
+            raise ConfigError(f"invalid value for {key} ({setting.envvar}, from {where}): {error}") from None
+    return config
+
+
+def on_toolforge(environ: Mapping[str, str] | None = None, root: Path = Path("/")) -> bool:
+    """Whether this process runs on Toolforge.
+
+    Several independent signs, because the dev login must never be possible
+    there: Toolforge sets ``TOOL_DATA_DIR`` and the ToolsDB credentials in
+    every tool container, tool homes live under ``/data/project``, and
+    Cloud VPS hosts carry ``/etc/wmcs-project``.
+    """
+    environ = os.environ if environ is None else environ
+    if environ.get("TOOL_DATA_DIR") or environ.get("TOOL_TOOLSDB_USER"):
+        return True
+    if environ.get("HOME", "").startswith("/data/project/"):
+        return True
+    return (root / "etc" / "wmcs-project").exists()
+
+
+def readme_table() -> str:
+    """The Markdown configuration table of the README."""
+    lines = ["| envvar | `config.yaml` key | default | meaning |", "|---|---|---|---|"]
+    for setting in sorted(SETTINGS, key=lambda s: s.key):
+        default = "" if setting.default in (None, [], {}) else f"`{setting.default}`"
+        if isinstance(setting.default, bool):
+            default = f"`{str(setting.default).lower()}`"
+        lines.append(f"| `{setting.envvar}` | `{setting.key}` | {default} | {setting.doc} |")
+    return "\n".join(lines)

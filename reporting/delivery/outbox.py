@@ -1,0 +1,64 @@
+"""Deliver what the outbox holds: claim, render, hand to the desk, record.
+
+Used by the worker job and, on the embedded default, by the web process
+right after a submit. Exactly-once at the desk comes from two halves: the
+outbox lease (only one worker holds a row at a time) and the connectors'
+idempotency on the report reference (a crash after "ticket created" and
+before "marked delivered" re-delivers to the same ticket).
+"""
+from __future__ import annotations
+
+import logging
+import random
+from datetime import datetime, timedelta
+from typing import Callable
+
+from ..store import OutboxItem, Store, utcnow
+from .base import Connector, PermanentFailure, TemporaryFailure
+from .render import render_ticket
+
+log = logging.getLogger(__name__)
+
+BASE_BACKOFF_SECONDS = 30.0
+MAX_BACKOFF_SECONDS = 6 * 3600.0
+
+
+def backoff_delay(attempts: int, retry_after: float | None = None, rng: random.Random | None = None) -> float:
+    """Exponential backoff with full jitter, never sooner than the desk asked."""
+    rng = rng or random
+    ceiling = min(MAX_BACKOFF_SECONDS, BASE_BACKOFF_SECONDS * 2 ** max(0, attempts - 1))
+    delay = rng.uniform(ceiling / 2, ceiling)
+    return max(delay, retry_after or 0.0)
+
+
+def deliver_item(store: Store, item: OutboxItem, connector: Connector, now: datetime | None = None) -> bool:
+    """Deliver one claimed row; True when the desk has it.
+
+    Log lines name the reference and the desk's error, never report content.
+    """
+    report = store.report_by_id(item.report_id)
+    try:
+        delivered = connector.create_ticket(render_ticket(report))
+    except TemporaryFailure as error:
+        delay = backoff_delay(item.attempts, error.retry_after)
+        log.warning("delivery of %s failed (attempt %d), retrying in %.0f s: %s",
+                    item.ref, item.attempts, delay, error)
+        store.mark_retry(item, str(error), (now or utcnow()) + timedelta(seconds=delay))
+        return False
+    except PermanentFailure as error:
+        log.error("ALERT delivery of %s refused permanently by %s: %s", item.ref,
+                  item.destination.split("?")[0], error)
+        store.mark_failed(item, str(error))
+        return False
+    store.mark_delivered(item, delivered.ticket_id, delivered.ticket_number)
+    log.info("delivered %s as ticket %s", item.ref, delivered.ticket_number or delivered.ticket_id)
+    return True
+
+
+def deliver_due(store: Store, connector_for: Callable[[str], Connector], limit: int = 10) -> int:
+    """Claim and deliver up to ``limit`` due rows; return how many reached a desk."""
+    delivered = 0
+    for item in store.claim_due(limit=limit):
+        if deliver_item(store, item, connector_for(item.destination)):
+            delivered += 1
+    return delivered

@@ -1,0 +1,62 @@
+"""Versioned schema migrations, run by the tool itself.
+
+``flask --app app reporting migrate`` (and every start of the web app or
+worker) applies the migrations whose number is above the version recorded
+in ``schema_version``, each in its own transaction where the database
+allows it. To change the schema: edit :mod:`reporting.schema`, append a
+function here that brings an existing database to the new shape, and
+append it to :data:`MIGRATIONS`. Each migration MUST be safe on a database
+that already has its change (a fresh database is created from the current
+tables by migration 1), which is why they check before they alter.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Callable
+
+from sqlalchemy import Connection, Engine, inspect, select
+
+from . import schema
+
+log = logging.getLogger(__name__)
+
+
+def _create_tables(connection: Connection) -> None:
+    """1: every table of the current schema that does not exist yet."""
+    schema.metadata.create_all(connection, checkfirst=True)
+
+
+MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
+    (1, "create tables", _create_tables),
+)
+
+
+def current_version(connection: Connection) -> int:
+    if not inspect(connection).has_table("schema_version"):
+        return 0
+    return connection.execute(select(schema.schema_version.c.version).order_by(
+        schema.schema_version.c.version.desc()).limit(1)).scalar() or 0
+
+
+def migrate(engine: Engine) -> int:
+    """Apply pending migrations; return the resulting version.
+
+    Several replicas may start at once: the version row's primary key
+    makes a concurrent second application of the same migration fail its
+    insert, and the migrations themselves are idempotent.
+    """
+    with engine.begin() as connection:
+        version = current_version(connection)
+    for number, description, apply in MIGRATIONS:
+        if number <= version:
+            continue
+        with engine.begin() as connection:
+            if current_version(connection) >= number:
+                continue
+            log.info("applying migration %d: %s", number, description)
+            apply(connection)
+            connection.execute(schema.schema_version.insert().values(
+                version=number, applied_at=datetime.now(timezone.utc).replace(tzinfo=None)))
+        version = number
+    return version

@@ -1,0 +1,264 @@
+"""The domain: categories, severity, statuses, references and validation.
+
+Pure code: no Flask, no database. The HTML form and the JSON API both call
+:func:`validate_submission`, so they accept and refuse exactly the same
+reports and name the same problems.
+
+Errors are returned as :class:`FieldError` values holding a message *key*
+and parameters, never text: the caller renders them in the reporter's
+language (and the API returns the code for programs).
+"""
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+EMERGENCY_CATEGORIES = ("threat-of-violence", "self-harm", "public-harm", "child-safety")
+NON_EMERGENCY_CATEGORIES = (
+    "harassment",
+    "sexual-harassment",
+    "doxing",
+    "hounding",
+    "hate-or-discrimination",
+    "disinformation",
+    "sockpuppetry",
+    "offline-or-event-safety",
+    "other",
+)
+CATEGORIES = EMERGENCY_CATEGORIES + NON_EMERGENCY_CATEGORIES
+HIGH_SEVERITY_CATEGORIES = frozenset({"doxing", "sexual-harassment"})
+
+STATUSES = ("received", "forwarded")
+
+MAX_REPORTED_USERS = 10
+MAX_EVIDENCE_LINKS = 50
+MAX_DESCRIPTION_CHARS = 5000
+MAX_EVIDENCE_LINK_CHARS = 2000
+MAX_USERNAME_CHARS = 255
+MAX_BODY_BYTES = 64 * 1024
+
+# MediaWiki refuses these characters in titles and so in user names.
+_INVALID_USERNAME_CHARS = re.compile(r"[#<>\[\]|{}]")
+# Images and media are never accepted as evidence (child-safety law: the
+# tool must not fetch or store them, nor point the desk at them).
+_MEDIA_LINK = re.compile(
+    r"(upload\.wikimedia\.org|\.(?:jpe?g|png|gif|webp|svg|bmp|tiff?|heic|mp4|webm|ogv|mov)(?:[?#]|\s|$))",
+    re.IGNORECASE,
+)
+_REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
+_REFERENCE_PATTERN = re.compile(r"^IR-[0-9A-HJKMNP-TV-Z]{4}(?:-[0-9A-HJKMNP-TV-Z]{4}){3}$")
+
+
+def severity_of(category: str) -> str:
+    """``emergency`` | ``high`` | ``normal``: decides delivery lane and ticket priority."""
+    if category in EMERGENCY_CATEGORIES:
+        return "emergency"
+    if category in HIGH_SEVERITY_CATEGORIES:
+        return "high"
+    return "normal"
+
+
+def is_emergency(category: str) -> bool:
+    return category in EMERGENCY_CATEGORIES
+
+
+def new_reference() -> str:
+    """A case reference with 80 random bits, e.g. ``IR-7KQ2-M9XD-4HPA-3W2T``.
+
+    Random, not sequential: knowing one reference tells nothing about any
+    other, and guessing one is hopeless. Crockford's alphabet avoids I/L/O/U
+    so a reference read over the phone survives.
+    """
+    value = secrets.randbits(80)
+    chars = []
+    for _ in range(16):
+        value, digit = divmod(value, 32)
+        chars.append(_REFERENCE_ALPHABET[digit])
+    text = "".join(chars)
+    return "IR-" + "-".join(text[i:i + 4] for i in range(0, 16, 4))
+
+
+def looks_like_reference(text: str) -> bool:
+    """Cheap syntax check before touching the database."""
+    return bool(_REFERENCE_PATTERN.match(text))
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one field; ``code`` maps to message ``reporting-error-<code>``."""
+
+    field: str
+    code: str
+    params: tuple[Any, ...] = ()
+
+    @property
+    def message_key(self) -> str:
+        return f"reporting-error-{self.code}"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A validated report, as the reporter wrote it (identity comes from the session)."""
+
+    wiki: str
+    category: str
+    reported_users: tuple[str, ...]
+    evidence: tuple[str, ...]
+    description: str
+    share_with_functionaries: bool
+
+    @property
+    def severity(self) -> str:
+        return severity_of(self.category)
+
+    def sealed_fields(self) -> dict[str, Any]:
+        """What is encrypted at rest: everything the reporter typed."""
+        return {
+            "reported_users": list(self.reported_users),
+            "evidence": list(self.evidence),
+            "description": self.description,
+        }
+
+
+@dataclass
+class SubmissionForm:
+    """The raw values, kept exactly as typed so a refused form is re-shown intact."""
+
+    wiki: str = ""
+    category: str = ""
+    reported_users: str = ""
+    evidence: str = ""
+    description: str = ""
+    share_with_functionaries: bool = False
+    errors: list[FieldError] = field(default_factory=list)
+
+    def errors_for(self, name: str) -> list[FieldError]:
+        return [error for error in self.errors if error.field == name]
+
+
+API_FIELDS = frozenset({"wiki", "category", "reported_users", "evidence", "description", "share_with_functionaries"})
+
+
+def _has_forbidden_controls(text: str, allow_newlines: bool) -> bool:
+    allowed = {"\n", "\r", "\t"} if allow_newlines else {"\t"}
+    return any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed for ch in text)
+
+
+def _lines(value: Any) -> list[str] | None:
+    """A list of strings from a JSON list or a textarea; None if neither."""
+    if isinstance(value, str):
+        return [line.strip() for line in value.splitlines() if line.strip()]
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return [item.strip() for item in value if item.strip()]
+    return None
+
+
+def normalize_username(name: str) -> str:
+    """MediaWiki's spelling: underscores are spaces, runs collapse, first letter upper-case."""
+    name = re.sub(r"[ _]+", " ", name).strip()
+    for prefix in ("User:", "user:"):
+        if name.startswith(prefix):
+            name = name[len(prefix):].strip()
+    return name[:1].upper() + name[1:]
+
+
+def validate_submission(
+    data: Mapping[str, Any],
+    normalize_wiki: Callable[[str], str | None],
+    strict_fields: bool = False,
+) -> tuple[Submission | None, list[FieldError]]:
+    """Check everything and report every problem at once.
+
+    ``normalize_wiki`` maps what the reporter gave to a known wiki's host
+    name, or None when it is not a Wikimedia wiki. ``strict_fields`` (the
+    API) refuses fields it does not know, so a client cannot believe it set
+    something (e.g. a reporter name) that the tool ignores.
+    """
+    errors: list[FieldError] = []
+    if strict_fields:
+        for name in sorted(set(data) - API_FIELDS):
+            errors.append(FieldError(name, "unknown-field", (name,)))
+
+    wiki_raw = data.get("wiki")
+    wiki = None
+    if not isinstance(wiki_raw, str) or not wiki_raw.strip():
+        errors.append(FieldError("wiki", "required"))
+    elif _has_forbidden_controls(wiki_raw, allow_newlines=False):
+        errors.append(FieldError("wiki", "control-characters"))
+    else:
+        wiki = normalize_wiki(wiki_raw.strip())
+        if wiki is None:
+            errors.append(FieldError("wiki", "unknown-wiki", (wiki_raw.strip()[:100],)))
+
+    category = data.get("category")
+    if not isinstance(category, str) or not category:
+        errors.append(FieldError("category", "required"))
+        category = None
+    elif category not in CATEGORIES:
+        errors.append(FieldError("category", "unknown-category"))
+        category = None
+
+    users = _lines(data.get("reported_users", []))
+    if users is None:
+        errors.append(FieldError("reported_users", "not-a-list"))
+        users = []
+    users = [normalize_username(user) for user in users]
+    if len(users) > MAX_REPORTED_USERS:
+        errors.append(FieldError("reported_users", "too-many-users", (len(users), MAX_REPORTED_USERS)))
+    for user in users:
+        if _has_forbidden_controls(user, allow_newlines=False):
+            errors.append(FieldError("reported_users", "control-characters"))
+        elif len(user) > MAX_USERNAME_CHARS or _INVALID_USERNAME_CHARS.search(user):
+            errors.append(FieldError("reported_users", "invalid-username", (user[:100],)))
+
+    evidence = _lines(data.get("evidence", []))
+    if evidence is None:
+        errors.append(FieldError("evidence", "not-a-list"))
+        evidence = []
+    if len(evidence) > MAX_EVIDENCE_LINKS:
+        errors.append(FieldError("evidence", "too-many-links", (len(evidence), MAX_EVIDENCE_LINKS)))
+    for link in evidence:
+        if _has_forbidden_controls(link, allow_newlines=False):
+            errors.append(FieldError("evidence", "control-characters"))
+        elif len(link) > MAX_EVIDENCE_LINK_CHARS:
+            errors.append(FieldError("evidence", "link-too-long", (MAX_EVIDENCE_LINK_CHARS,)))
+        elif _MEDIA_LINK.search(link):
+            errors.append(FieldError("evidence", "media-link"))
+
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        errors.append(FieldError("description", "not-text"))
+        description = ""
+    description = description.replace("\r\n", "\n").strip()
+    if len(description) > MAX_DESCRIPTION_CHARS:
+        errors.append(FieldError("description", "description-too-long", (len(description), MAX_DESCRIPTION_CHARS)))
+    if _has_forbidden_controls(description, allow_newlines=True):
+        errors.append(FieldError("description", "control-characters"))
+    if category == "other" and not description:
+        errors.append(FieldError("description", "description-required"))
+
+    share = data.get("share_with_functionaries", False)
+    if not isinstance(share, bool):
+        errors.append(FieldError("share_with_functionaries", "not-a-boolean"))
+
+    if errors:
+        return None, _deduplicate(errors)
+    return (
+        Submission(
+            wiki=wiki,  # type: ignore[arg-type]  (checked above)
+            category=category,  # type: ignore[arg-type]
+            reported_users=tuple(dict.fromkeys(users)),
+            evidence=tuple(evidence),
+            description=description,
+            share_with_functionaries=share,
+        ),
+        [],
+    )
+
+
+def _deduplicate(errors: list[FieldError]) -> list[FieldError]:
+    """One message per (field, code): fifty bad lines need one sentence, not fifty."""
+    return list({(error.field, error.code): error for error in errors}.values())

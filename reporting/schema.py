@@ -1,0 +1,95 @@
+"""The database tables (SQLAlchemy Core), shared by SQLite and MariaDB.
+
+Only routing metadata is stored in clear text (wiki, category, severity,
+status, timestamps): what a desk needs to route and what operators need to
+see a backlog. Everything the reporter typed lives in ``reports.sealed``
+(see :mod:`reporting.crypto`), and the reporter is found through a keyed
+hash, so a dump of this database names neither reporter nor content.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects import mysql
+
+metadata = MetaData()
+
+_MYSQL = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
+# BLOB holds 64 KiB on MariaDB; resolved evidence can be larger.
+_SEALED = LargeBinary().with_variant(mysql.MEDIUMBLOB(), "mysql", "mariadb")
+_ID = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER only
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("applied_at", DateTime, nullable=False),
+    **_MYSQL,
+)
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("ref", String(32), nullable=False, unique=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("wiki", String(255), nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("share_with_functionaries", Boolean, nullable=False),
+    Column("reporter_hash", String(64), nullable=False),
+    Column("reporter_lang", String(20), nullable=False),
+    Column("sealed", _SEALED, nullable=False),
+    Index("ix_reports_reporter", "reporter_hash", "created_at"),
+    Index("ix_reports_status", "status", "created_at"),
+    **_MYSQL,
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("report_id", _ID, ForeignKey("reports.id", ondelete="CASCADE"), nullable=False),
+    Column("destination", String(500), nullable=False),
+    # 0 = emergency lane; workers always take the lowest number first.
+    Column("priority", Integer, nullable=False),
+    Column("state", String(16), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime, nullable=False),
+    Column("claimed_until", DateTime, nullable=True),
+    Column("last_error", String(500), nullable=True),  # never report content
+    Column("ticket_id", String(100), nullable=True),
+    Column("ticket_number", String(100), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("delivered_at", DateTime, nullable=True),
+    Index("ix_outbox_due", "state", "priority", "next_attempt_at"),
+    Index("ix_outbox_report", "report_id"),
+    **_MYSQL,
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("report_id", _ID, ForeignKey("reports.id", ondelete="CASCADE"), nullable=True),
+    Column("at", DateTime, nullable=False),
+    Column("actor", String(100), nullable=False),  # "reporter", "system", a role; never a reporter name
+    Column("action", String(40), nullable=False),
+    Column("detail", Text, nullable=True),  # never report content
+    Index("ix_audit_report", "report_id", "at"),
+    **_MYSQL,
+)

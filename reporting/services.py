@@ -1,0 +1,117 @@
+"""The objects views, the worker and the CLI share, built once from the config.
+
+Views reach them through :func:`services` (``current_app.extensions``); the
+worker and CLI build them with :meth:`Services.build` without a web app.
+Submitting a report lives here because the HTML form and the JSON API must
+do exactly the same thing.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from flask import current_app
+
+from .config import Config, ConfigError
+from .crypto import InvalidKeyError, Sealer
+from .delivery.base import Connector
+from .delivery.maildir import MaildirConnector
+from .delivery.outbox import deliver_due
+from .reports import Submission, new_reference
+from .store import Reporter, Store
+
+log = logging.getLogger(__name__)
+
+# Until the wiki registry (sitematrix) is loaded, these domains are Wikimedia's.
+_PROJECT_DOMAINS = ("wikipedia.org", "wiktionary.org", "wikibooks.org", "wikinews.org", "wikiquote.org",
+                    "wikisource.org", "wikiversity.org", "wikivoyage.org")
+_SPECIAL_WIKIS = frozenset({
+    "commons.wikimedia.org", "meta.wikimedia.org", "species.wikimedia.org", "incubator.wikimedia.org",
+    "www.wikidata.org", "www.mediawiki.org", "www.wikifunctions.org", "wikitech.wikimedia.org",
+})
+_LANGUAGE_LABEL = re.compile(r"^[a-z][a-z0-9]{1,11}(?:-[a-z0-9]{1,8})*$")
+
+
+def normalize_wiki_builtin(raw: str) -> str | None:
+    """A Wikimedia wiki's host name from what a reporter typed, or None."""
+    host = raw.strip().lower().rstrip(".")
+    host = re.sub(r"^https?://", "", host).split("/")[0]
+    if host in _SPECIAL_WIKIS:
+        return host
+    labels = host.split(".")
+    if len(labels) == 4 and labels[1] == "m":
+        labels = [labels[0], *labels[2:]]
+    if len(labels) == 3 and ".".join(labels[1:]) in _PROJECT_DOMAINS and _LANGUAGE_LABEL.match(labels[0]):
+        return ".".join(labels)
+    return None
+
+
+@dataclass
+class Services:
+    config: Config
+    instance_path: Path
+    store: Store
+    normalize_wiki: Callable[[str], str | None]
+    default_destination: str
+
+    @classmethod
+    def build(cls, config: Config, instance_path: Path, migrate: bool = True) -> "Services":
+        try:
+            sealer = Sealer(config["encryption_key"], config["encryption_old_keys"])
+        except InvalidKeyError as error:
+            raise ConfigError(f"invalid value for encryption_key (TOOL_ENCRYPTION_KEY): {error}") from None
+        url = config["database_url"] or _toolsdb_url(config) or f"sqlite:///{instance_path / 'reports.sqlite3'}"
+        if url.startswith("sqlite:///"):
+            Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            store = Store.from_url(url, sealer)
+        except Exception as error:  # SQLAlchemy's ArgumentError, unknown dialect...
+            raise ConfigError(f"invalid value for database_url (TOOL_DATABASE_URL): {error}") from None
+        if migrate:
+            store.migrate()
+        default = config["delivery.default"] or f"maildir:{instance_path / 'maildir'}"
+        return cls(config=config, instance_path=instance_path, store=store,
+                   normalize_wiki=normalize_wiki_builtin, default_destination=default)
+
+    def connector_for(self, destination: str) -> Connector:
+        """The connector that delivers to ``destination`` (a destination URL)."""
+        if destination.startswith("maildir:"):
+            return MaildirConnector(destination[len("maildir:"):], self.config["delivery.sender"],
+                                    self.config["delivery.recipient"])
+        raise ConfigError(f"unsupported delivery destination {destination.split(':')[0]!r}")
+
+    def route(self, submission: Submission) -> str:
+        return self.default_destination
+
+    def submit(self, submission: Submission, reporter: Reporter, lang: str) -> str:
+        """Store the report with its outbox row; deliver now on the embedded default.
+
+        The report is safe once stored: a failed immediate delivery only
+        leaves the row for the worker.
+        """
+        ref = new_reference()
+        self.store.create_report(ref, submission, reporter, lang, self.route(submission))
+        log.info("report %s stored (category %s)", ref, submission.category)
+        if self.config["delivery.synchronous"]:
+            try:
+                deliver_due(self.store, self.connector_for)
+            except Exception:  # the report is stored; the worker retries
+                log.exception("immediate delivery after %s failed", ref)
+        return ref
+
+
+def _toolsdb_url(config: Config) -> str | None:
+    user = config["toolsdb_user"]
+    if not user:
+        return None
+    from urllib.parse import quote
+
+    return (f"mysql+pymysql://{quote(user)}:{quote(config['toolsdb_password'] or '')}@"
+            f"{config['toolsdb_host']}/{quote(user)}__{config['toolsdb_database']}?charset=utf8mb4")
+
+
+def services() -> Services:
+    return current_app.extensions["reporting"]

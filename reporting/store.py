@@ -1,0 +1,332 @@
+"""All database I/O: reports, their outbox rows, the audit log.
+
+One class, :class:`Store`, so that views, the worker and CLI commands never
+write SQL of their own. It seals what the reporter typed before it reaches
+SQLAlchemy and opens it only for callers that asked for one report.
+
+SQLite (the embedded default) and MariaDB (ToolsDB) are both first-class:
+the test suite runs the same store tests on each.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterator
+
+from sqlalchemy import Engine, and_, create_engine, event, func, or_, select, update
+from sqlalchemy.engine import make_url
+
+from . import schema
+from .crypto import Sealer
+from .migrations import migrate
+from .reports import Submission
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    """Naive UTC, the form both databases store without surprises."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """The reporter as OAuth (or the dev login) described them; kept sealed."""
+
+    username: str
+    central_id: int | None = None
+    blocked: bool = False
+    editcount: int | None = None
+    registered: str | None = None
+    confirmed_email: bool | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    """What "My reports" lists: no content, so listing needs no decryption."""
+
+    ref: str
+    created_at: datetime
+    updated_at: datetime
+    wiki: str
+    category: str
+    severity: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """One report with its opened (decrypted) content."""
+
+    id: int
+    summary: ReportSummary
+    share_with_functionaries: bool
+    reporter_lang: str
+    reporter: Reporter
+    reported_users: tuple[str, ...]
+    evidence: tuple[str, ...]
+    description: str
+
+    def __getattr__(self, name: str) -> Any:
+        # ref, wiki, category, ... read through to the summary.
+        return getattr(self.summary, name)
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A claimed delivery: the worker owns it until ``claimed_until``."""
+
+    id: int
+    report_id: int
+    ref: str
+    destination: str
+    priority: int
+    attempts: int
+
+
+def make_engine(url: str) -> Engine:
+    """An engine with the settings each backend needs for the outbox to be safe."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+            # Let SQLAlchemy's BEGIN be a write-intent BEGIN IMMEDIATE, so two
+            # workers never both read a row as unclaimed.
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection):  # pragma: no cover - trivial
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    if parsed.get_backend_name() in ("mysql", "mariadb"):
+        query = dict(parsed.query)
+        query.setdefault("charset", "utf8mb4")
+        return create_engine(
+            parsed.set(query=query),
+            pool_pre_ping=True,
+            pool_recycle=280,  # ToolsDB closes idle connections
+            isolation_level="READ COMMITTED",
+        )
+    raise ValueError(f"unsupported database backend {parsed.get_backend_name()!r}")
+
+
+class Store:
+    """Reports, outbox and audit log on one database."""
+
+    def __init__(self, engine: Engine, sealer: Sealer) -> None:
+        self.engine = engine
+        self.sealer = sealer
+        self._skip_locked = engine.dialect.name in ("mysql", "mariadb")
+
+    @classmethod
+    def from_url(cls, url: str, sealer: Sealer) -> "Store":
+        return cls(make_engine(url), sealer)
+
+    def migrate(self) -> int:
+        return migrate(self.engine)
+
+    # -- reports ---------------------------------------------------------
+
+    def create_report(
+        self,
+        ref: str,
+        submission: Submission,
+        reporter: Reporter,
+        reporter_lang: str,
+        destination: str,
+        now: datetime | None = None,
+    ) -> int:
+        """Write the report and its outbox row in ONE transaction.
+
+        Either both exist or neither does: a report is never stored without
+        the row that makes the worker deliver it.
+        """
+        now = now or utcnow()
+        sealed = self.sealer.seal({**submission.sealed_fields(), "reporter": reporter.as_dict()}, ref)
+        with self.engine.begin() as connection:
+            report_id = connection.execute(schema.reports.insert().values(
+                ref=ref,
+                created_at=now,
+                updated_at=now,
+                wiki=submission.wiki,
+                category=submission.category,
+                severity=submission.severity,
+                status="received",
+                share_with_functionaries=submission.share_with_functionaries,
+                reporter_hash=self.sealer.index_hash(reporter.username),
+                reporter_lang=reporter_lang,
+                sealed=sealed,
+            )).inserted_primary_key[0]
+            connection.execute(schema.outbox.insert().values(
+                report_id=report_id,
+                destination=destination,
+                priority=0 if submission.severity == "emergency" else 1,
+                state="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            ))
+            connection.execute(schema.audit_log.insert().values(
+                report_id=report_id, at=now, actor="reporter", action="submitted", detail=None))
+        return int(report_id)
+
+    def _summary(self, row: Any) -> ReportSummary:
+        return ReportSummary(
+            ref=row.ref, created_at=row.created_at, updated_at=row.updated_at, wiki=row.wiki,
+            category=row.category, severity=row.severity, status=row.status)
+
+    def _open(self, row: Any) -> Report:
+        content = self.sealer.open(row.sealed, row.ref)
+        return Report(
+            id=int(row.id),
+            summary=self._summary(row),
+            share_with_functionaries=bool(row.share_with_functionaries),
+            reporter_lang=row.reporter_lang,
+            reporter=Reporter(**content["reporter"]),
+            reported_users=tuple(content["reported_users"]),
+            evidence=tuple(content["evidence"]),
+            description=content["description"],
+        )
+
+    def list_reports_of(self, username: str) -> list[ReportSummary]:
+        """The reporter's own reports, newest first."""
+        table = schema.reports
+        query = (select(table.c.ref, table.c.created_at, table.c.updated_at, table.c.wiki,
+                        table.c.category, table.c.severity, table.c.status)
+                 .where(table.c.reporter_hash.in_(self.sealer.index_hashes(username)))
+                 .order_by(table.c.created_at.desc(), table.c.id.desc()))
+        with self.engine.connect() as connection:
+            return [self._summary(row) for row in connection.execute(query)]
+
+    def report_of(self, ref: str, username: str) -> Report | None:
+        """The report ``ref`` if ``username`` filed it, else None.
+
+        Callers MUST answer "not found" for None whatever the reason, so
+        that nobody can learn whether someone else's reference exists.
+        """
+        table = schema.reports
+        query = select(table).where(
+            table.c.ref == ref, table.c.reporter_hash.in_(self.sealer.index_hashes(username)))
+        with self.engine.connect() as connection:
+            row = connection.execute(query).first()
+        return self._open(row) if row is not None else None
+
+    def report_by_id(self, report_id: int) -> Report:
+        """For the delivery worker, which acts for the tool, not for a user."""
+        with self.engine.connect() as connection:
+            row = connection.execute(select(schema.reports).where(schema.reports.c.id == report_id)).one()
+        return self._open(row)
+
+    def set_status(self, report_id: int, status: str, actor: str = "system", now: datetime | None = None) -> None:
+        now = now or utcnow()
+        with self.engine.begin() as connection:
+            connection.execute(update(schema.reports).where(schema.reports.c.id == report_id)
+                               .values(status=status, updated_at=now))
+            connection.execute(schema.audit_log.insert().values(
+                report_id=report_id, at=now, actor=actor, action=f"status:{status}", detail=None))
+
+    def audit_trail(self, report_id: int) -> list[tuple[datetime, str, str]]:
+        table = schema.audit_log
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(table.c.at, table.c.actor, table.c.action)
+                                      .where(table.c.report_id == report_id).order_by(table.c.id))
+            return [(row.at, row.actor, row.action) for row in rows]
+
+    # -- outbox ----------------------------------------------------------
+
+    def claim_due(self, now: datetime | None = None, limit: int = 10,
+                  lease: timedelta = timedelta(minutes=5)) -> list[OutboxItem]:
+        """Claim up to ``limit`` due deliveries, emergencies first.
+
+        A claim is a lease: a worker that dies leaves rows that become due
+        again when ``claimed_until`` passes. On MariaDB rows are picked with
+        ``FOR UPDATE SKIP LOCKED`` so concurrent workers never wait on or take
+        each other's rows; on SQLite the transaction is ``BEGIN IMMEDIATE``,
+        which serialises claimers.
+        """
+        now = now or utcnow()
+        outbox, reports = schema.outbox, schema.reports
+        due = and_(
+            outbox.c.state == "pending",
+            outbox.c.next_attempt_at <= now,
+            or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
+        )
+        query = (select(outbox.c.id, outbox.c.report_id, outbox.c.destination, outbox.c.priority,
+                        outbox.c.attempts)
+                 .where(due).order_by(outbox.c.priority, outbox.c.next_attempt_at, outbox.c.id).limit(limit))
+        if self._skip_locked:
+            query = query.with_for_update(skip_locked=True)
+        with self.engine.begin() as connection:
+            rows = connection.execute(query).all()
+            if not rows:
+                return []
+            ids = [row.id for row in rows]
+            connection.execute(update(outbox).where(outbox.c.id.in_(ids)).values(
+                claimed_until=now + lease, attempts=outbox.c.attempts + 1))
+            refs = dict(connection.execute(
+                select(reports.c.id, reports.c.ref).where(reports.c.id.in_([row.report_id for row in rows]))).all())
+        return [OutboxItem(id=row.id, report_id=row.report_id, ref=refs[row.report_id],
+                           destination=row.destination, priority=row.priority, attempts=row.attempts + 1)
+                for row in rows]
+
+    def mark_delivered(self, item: OutboxItem, ticket_id: str, ticket_number: str | None,
+                       now: datetime | None = None) -> None:
+        """Record the desk's ticket and move the report to ``forwarded``, atomically."""
+        now = now or utcnow()
+        with self.engine.begin() as connection:
+            connection.execute(update(schema.outbox).where(schema.outbox.c.id == item.id).values(
+                state="delivered", delivered_at=now, claimed_until=None,
+                ticket_id=ticket_id[:100], ticket_number=(ticket_number or None) and ticket_number[:100]))
+            connection.execute(update(schema.reports).where(schema.reports.c.id == item.report_id)
+                               .values(status="forwarded", updated_at=now))
+            connection.execute(schema.audit_log.insert().values(
+                report_id=item.report_id, at=now, actor="system", action="forwarded",
+                detail=f"ticket {ticket_number or ticket_id}"[:500]))
+
+    def mark_retry(self, item: OutboxItem, error: str, next_attempt_at: datetime) -> None:
+        """Release the claim and schedule the next attempt. ``error`` MUST NOT
+        contain report content (connectors' messages name desks and codes)."""
+        with self.engine.begin() as connection:
+            connection.execute(update(schema.outbox).where(schema.outbox.c.id == item.id).values(
+                claimed_until=None, next_attempt_at=next_attempt_at, last_error=error[:500]))
+
+    def mark_failed(self, item: OutboxItem, error: str, now: datetime | None = None) -> None:
+        """Stop retrying: the desk refused permanently; an operator must act."""
+        now = now or utcnow()
+        with self.engine.begin() as connection:
+            connection.execute(update(schema.outbox).where(schema.outbox.c.id == item.id).values(
+                state="failed", claimed_until=None, last_error=error[:500]))
+            connection.execute(schema.audit_log.insert().values(
+                report_id=item.report_id, at=now, actor="system", action="delivery-failed", detail=error[:500]))
+
+    def backlog(self, now: datetime | None = None) -> dict[str, Any]:
+        """Counts for ``/healthz``: undelivered rows and the oldest one's age."""
+        now = now or utcnow()
+        outbox = schema.outbox
+        with self.engine.connect() as connection:
+            pending, oldest = connection.execute(
+                select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.state == "pending")).one()
+            failed = connection.execute(select(func.count()).where(outbox.c.state == "failed")).scalar()
+        age = (now - oldest).total_seconds() if oldest is not None else 0.0
+        return {"pending": int(pending), "failed": int(failed or 0), "oldest_pending_seconds": round(age, 1)}
+
+    def ping(self) -> bool:
+        with self.engine.connect() as connection:
+            return connection.execute(select(1)).scalar() == 1
+
+    def iter_outbox(self) -> Iterator[Any]:
+        """Every outbox row (tests and the operator CLI)."""
+        with self.engine.connect() as connection:
+            yield from connection.execute(select(schema.outbox).order_by(schema.outbox.c.id))

@@ -1,0 +1,102 @@
+"""The OpenAPI 3.1 description of ``/api/v1``, served at ``/api/v1/openapi.json``."""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import __version__
+from ..reports import CATEGORIES, MAX_DESCRIPTION_CHARS, MAX_EVIDENCE_LINKS, MAX_REPORTED_USERS
+
+_ERRORS = {
+    "description": "Problems, each with the field, a stable code and a message in the user's language.",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}},
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    summary = {
+        "type": "object",
+        "required": ["ref", "status", "wiki", "category", "severity", "created_at", "updated_at"],
+        "properties": {
+            "ref": {"type": "string", "pattern": "^IR-[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$"},
+            "status": {"type": "string", "enum": ["received", "forwarded"]},
+            "wiki": {"type": "string", "examples": ["en.wikipedia.org"]},
+            "category": {"type": "string", "enum": list(CATEGORIES)},
+            "severity": {"type": "string", "enum": ["emergency", "high", "normal"]},
+            "created_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"},
+            "url": {"type": "string"},
+        },
+    }
+    new_report = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["wiki", "category"],
+        "properties": {
+            "wiki": {"type": "string", "description": "Host name of the wiki, e.g. en.wikipedia.org"},
+            "category": {"type": "string", "enum": list(CATEGORIES)},
+            "reported_users": {"type": "array", "maxItems": MAX_REPORTED_USERS, "items": {"type": "string"}},
+            "evidence": {"type": "array", "maxItems": MAX_EVIDENCE_LINKS, "items": {"type": "string"},
+                         "description": "Links as pasted (diffs, permanent links, pages, logs)."},
+            "description": {"type": "string", "maxLength": MAX_DESCRIPTION_CHARS,
+                            "description": "Required for category 'other'."},
+            "share_with_functionaries": {"type": "boolean", "default": False},
+        },
+    }
+    login = {"401": {"description": "Not logged in.", **{k: v for k, v in _ERRORS.items() if k == "content"}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Private incident reporting for Wikimedia", "version": __version__},
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": "reporting_session"},
+                "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRF-Token"},
+            },
+            "schemas": {
+                "ReportSummary": summary,
+                "NewReport": new_report,
+                "Report": {"allOf": [{"$ref": "#/components/schemas/ReportSummary"}, {
+                    "type": "object",
+                    "properties": {
+                        "share_with_functionaries": {"type": "boolean"},
+                        "reported_users": {"type": "array", "items": {"type": "string"}},
+                        "evidence": {"type": "array", "items": {"type": "string"}},
+                        "description": {"type": "string"},
+                    }}]},
+                "Errors": {"type": "object", "required": ["errors"], "properties": {"errors": {
+                    "type": "array", "items": {"type": "object", "required": ["code", "message"], "properties": {
+                        "field": {"type": ["string", "null"]},
+                        "code": {"type": "string"},
+                        "message": {"type": "string"}}}}}},
+            },
+        },
+        "security": [{"session": []}],
+        "paths": {
+            "/me": {"get": {
+                "summary": "The logged-in user, their roles and the CSRF token for POST requests.",
+                "responses": {"200": {"description": "The user.", "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["username", "roles", "csrf_token"], "properties": {
+                        "username": {"type": "string"}, "roles": {"type": "array", "items": {"type": "string"}},
+                        "csrf_token": {"type": "string"}}}}}}, **login}}},
+            "/reports": {
+                "get": {"summary": "My reports, newest first.", "responses": {"200": {
+                    "description": "The reports.", "content": {"application/json": {"schema": {
+                        "type": "object", "properties": {"reports": {"type": "array", "items": {
+                            "$ref": "#/components/schemas/ReportSummary"}}}}}}}, **login}},
+                "post": {
+                    "summary": "File a report.",
+                    "security": [{"session": [], "csrf": []}],
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                        "$ref": "#/components/schemas/NewReport"}}}},
+                    "responses": {
+                        "201": {"description": "Stored; `ref` is the case reference.",
+                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ReportSummary"}}}},
+                        "400": _ERRORS, "403": _ERRORS, "413": _ERRORS, "415": _ERRORS, "422": _ERRORS, **login}},
+            },
+            "/reports/{ref}": {"get": {
+                "summary": "One of my reports (404 for anyone else's).",
+                "parameters": [{"name": "ref", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "The report.", "content": {"application/json": {"schema": {
+                    "$ref": "#/components/schemas/Report"}}}}, "404": _ERRORS, **login}}},
+        },
+    }
