@@ -1,7 +1,8 @@
-"""``python -m reporting init-instance``: prepare the embedded defaults.
+"""Commands that must work without a configured app.
 
-Runs before the app can start (the app needs the keys it creates), which
-is why it is not a ``flask`` command.
+``python -m reporting init-instance [DIR]`` prepares the embedded defaults
+(the app needs the keys it creates, so it cannot be a ``flask`` command);
+``python -m reporting config-doc`` prints the README's configuration table.
 """
 from __future__ import annotations
 
@@ -12,8 +13,14 @@ from .cli import write_instance_keys
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["config-doc"]:
+        from . import create_app  # noqa: F401  (imports every module that declares settings)
+        from .config import readme_table
+
+        print(readme_table())
+        return 0
     if argv[:1] != ["init-instance"]:
-        print("usage: python -m reporting init-instance [INSTANCE_DIR]", file=sys.stderr)
+        print("usage: python -m reporting init-instance [INSTANCE_DIR] | config-doc", file=sys.stderr)
         return 2
     instance = Path(argv[1] if len(argv) > 1 else Path(__file__).resolve().parent.parent / "instance")
     for name in write_instance_keys(instance):

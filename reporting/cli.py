@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 
-from .config import readme_table
 from .crypto import generate_key
 
 
@@ -48,10 +47,5 @@ def init_app(app: Flask) -> None:
         while (count := deliver_due(services.store, services.connector_for)):
             total += count
         click.echo(f"delivered {total}")
-
-    @group.command("config-doc")
-    def config_doc_command() -> None:
-        """Print the configuration table for the README."""
-        click.echo(readme_table())
 
     app.cli.add_command(group)

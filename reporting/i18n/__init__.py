@@ -31,6 +31,8 @@ def _format(text: str, params: tuple) -> str:
 
 
 def msg_text(key: str, *params, lang: str = "en") -> str:
+    if not _messages:
+        _load(_DIR)
     text = _messages.get(lang, {}).get(key) or _messages.get("en", {}).get(key) or f"⧼{key}⧽"
     return _format(text, params)
 

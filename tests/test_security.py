@@ -1,0 +1,97 @@
+"""Security as a feature: CSRF everywhere, headers, cookies, redirects."""
+import pytest
+
+from reporting.auth import safe_returnto
+
+from .conftest import login, make_app
+
+
+def test_every_state_changing_route_requires_the_csrf_token(app):
+    client = app.test_client()
+    login(client, "Alice")
+    posted = 0
+    for rule in app.url_map.iter_rules():
+        for method in rule.methods - {"GET", "HEAD", "OPTIONS"}:
+            url = rule.rule.replace("<ref>", "IR-0000-0000-0000-0000")
+            response = client.open(url, method=method, json={})
+            assert response.status_code == 403, f"{method} {rule.rule} accepted a request without CSRF token"
+            posted += 1
+    assert posted >= 3
+
+
+def test_wrong_csrf_token_is_refused_and_nothing_is_stored(alice):
+    client, token = alice
+    response = client.post("/api/v1/reports", json={"wiki": "en.wikipedia.org", "category": "harassment"},
+                           headers={"X-CSRF-Token": token[:-1] + "x"})
+    assert response.status_code == 403 and response.get_json()["errors"][0]["code"] == "csrf"
+    assert client.get("/api/v1/reports").get_json() == {"reports": []}
+
+
+def test_login_rotates_the_csrf_token(client):
+    from .conftest import csrf_from
+    before = csrf_from(client.get("/login").get_data(as_text=True))
+    after = login(client, "Alice")
+    assert before != after
+
+
+def test_security_headers(client):
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in csp and "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_pages_have_no_inline_script_or_style(alice):
+    client, _ = alice
+    for path in ("/", "/report", "/reports", "/login"):
+        html = client.get(path).get_data(as_text=True)
+        assert "<script>" not in html and " style=" not in html and "<style" not in html
+
+
+def test_session_cookie_flags_in_production_mode(tmp_path):
+    app = make_app(tmp_path, local_development=False)
+    client = app.test_client()
+    client.get("/login")
+    cookie = client.get_cookie("reporting_session")
+    assert cookie.http_only and cookie.secure and cookie.same_site == "Lax"
+    assert "Strict-Transport-Security" in client.get("/").headers
+
+
+def test_local_development_cookie_is_not_secure(client):
+    client.get("/login")
+    assert client.get_cookie("reporting_session").secure is False
+
+
+def test_proxy_fix_trusts_toolforge_front_proxy(app):
+    client = app.test_client()
+    response = client.get("/report", headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "reports.toolforge.org"})
+    assert response.headers["Location"].startswith("/login")
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("/report?wiki=en.wikipedia.org&diff=1", "/report?wiki=en.wikipedia.org&diff=1"),
+    ("https://evil.example/", "/"), ("//evil.example/", "/"), ("/\\evil.example", "/"),
+    ("javascript:alert(1)", "/"), ("/ok\r\nSet-Cookie: x=1", "/"), (None, "/"), ("", "/"),
+])
+def test_returnto_accepts_only_local_paths(value, expected):
+    assert safe_returnto(value) == expected
+
+
+def test_dev_login_is_absent_unless_enabled(tmp_path):
+    app = make_app(tmp_path, dev_login=False)
+    assert app.test_client().get("/login").status_code == 404
+
+
+def test_logs_never_contain_report_content(alice, caplog):
+    client, token = alice
+    secret = "SECRET-CONTENT-ÄÖÜ-4711"
+    with caplog.at_level("DEBUG"):
+        client.post("/api/v1/reports", json={"wiki": "en.wikipedia.org", "category": "other",
+                                             "description": secret, "reported_users": ["Secret User"],
+                                             "evidence": ["https://en.wikipedia.org/wiki/Secret_Page"]},
+                    headers={"X-CSRF-Token": token})
+    assert caplog.records, "expected the delivery to be logged"
+    for record in caplog.records:
+        text = record.getMessage()
+        assert secret not in text and "Secret User" not in text and "Secret_Page" not in text

@@ -1,0 +1,125 @@
+"""Storage on SQLite and MariaDB: the same assertions on both engines."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, text
+
+from reporting import schema
+from reporting.crypto import Sealer, generate_key
+from reporting.reports import Submission, new_reference
+from reporting.store import Reporter, Store, utcnow
+
+SECRET_TEXT = "Mein Nachbar Ümit droht mir — секрет-42"
+
+
+def submission(**changes):
+    values = dict(wiki="de.wikipedia.org", category="harassment", reported_users=("Troll Account",),
+                  evidence=("https://de.wikipedia.org/w/index.php?diff=4242",), description=SECRET_TEXT,
+                  share_with_functionaries=True)
+    values.update(changes)
+    return Submission(**values)
+
+
+@pytest.fixture
+def store(database_url):
+    store = Store.from_url(database_url, Sealer(generate_key()))
+    store.migrate()
+    yield store
+    store.engine.dispose()
+
+
+def test_migrations_are_versioned_and_idempotent(store):
+    assert store.migrate() == 1
+    assert store.migrate() == 1
+    with store.engine.connect() as connection:
+        assert connection.execute(select(schema.schema_version.c.version)).scalars().all() == [1]
+
+
+def test_report_and_outbox_row_are_written_together(store):
+    ref = new_reference()
+    report_id = store.create_report(ref, submission(), Reporter("Alice", central_id=7), "de", "maildir:/x")
+    rows = list(store.iter_outbox())
+    assert [(r.report_id, r.state, r.priority) for r in rows] == [(report_id, "pending", 1)]
+    report = store.report_of(ref, "Alice")
+    assert report.description == SECRET_TEXT
+    assert report.reporter == Reporter("Alice", central_id=7)
+    assert report.status == "received"
+
+
+def test_a_failed_outbox_insert_stores_no_report(store, monkeypatch):
+    original = schema.outbox.insert
+
+    def broken_insert():
+        raise RuntimeError("disk full")
+    monkeypatch.setattr(schema.outbox, "insert", broken_insert)
+    with pytest.raises(RuntimeError):
+        store.create_report(new_reference(), submission(), Reporter("Alice"), "en", "maildir:/x")
+    monkeypatch.setattr(schema.outbox, "insert", original)
+    with store.engine.connect() as connection:
+        assert connection.execute(select(schema.reports)).all() == []
+
+
+def test_reports_are_visible_only_to_their_reporter(store):
+    ref = new_reference()
+    store.create_report(ref, submission(), Reporter("Alice"), "en", "maildir:/x")
+    assert store.report_of(ref, "Mallory") is None
+    assert store.list_reports_of("Mallory") == []
+    assert [s.ref for s in store.list_reports_of("Alice")] == [ref]
+
+
+def test_database_holds_none_of_the_reporters_text(store):
+    store.create_report(new_reference(), submission(), Reporter("Alice Reporter"), "de", "maildir:/x")
+    with store.engine.connect() as connection:
+        dump = repr([connection.execute(select(table)).all() for table in schema.metadata.sorted_tables])
+    for secret in (SECRET_TEXT, "Ümit", "секрет", "Troll Account", "diff=4242", "Alice Reporter"):
+        assert secret not in dump
+
+
+def test_mariadb_tables_are_utf8mb4(database_url, store):
+    if not database_url.startswith("mysql"):
+        return  # the charset question only exists on MariaDB
+    with store.engine.connect() as connection:
+        charsets = connection.execute(text(
+            "SELECT DISTINCT CCSA.character_set_name FROM information_schema.TABLES T "
+            "JOIN information_schema.COLLATION_CHARACTER_SET_APPLICABILITY CCSA "
+            "ON CCSA.collation_name = T.table_collation WHERE T.table_schema = DATABASE()")).scalars().all()
+    assert charsets == ["utf8mb4"]
+
+
+def test_claims_take_emergencies_first_and_are_leases(store):
+    now = utcnow()
+    normal = store.create_report(new_reference(), submission(), Reporter("A"), "en", "maildir:/x", now=now)
+    urgent = store.create_report(new_reference(), submission(category="threat-of-violence"), Reporter("B"), "en",
+                                 "maildir:/x", now=now + timedelta(seconds=1))
+    first = store.claim_due(now=now + timedelta(seconds=2), limit=1)
+    assert [item.report_id for item in first] == [urgent]
+    second = store.claim_due(now=now + timedelta(seconds=2), limit=5)
+    assert [item.report_id for item in second] == [normal]
+    # Both are leased: nothing is due until the lease ends.
+    assert store.claim_due(now=now + timedelta(seconds=3)) == []
+    expired = store.claim_due(now=now + timedelta(minutes=10))
+    assert sorted(item.report_id for item in expired) == sorted([normal, urgent])
+    assert all(item.attempts == 2 for item in expired)
+
+
+def test_delivery_outcomes_update_report_status_and_backlog(store):
+    now = utcnow()
+    ref = new_reference()
+    store.create_report(ref, submission(), Reporter("A"), "en", "maildir:/x", now=now)
+    [item] = store.claim_due(now=now)
+    store.mark_retry(item, "desk down", now + timedelta(minutes=1))
+    assert store.claim_due(now=now) == []
+    assert store.backlog(now=now + timedelta(seconds=30))["pending"] == 1
+    [item] = store.claim_due(now=now + timedelta(minutes=2))
+    store.mark_delivered(item, "42", "2026112110000042")
+    assert store.report_of(ref, "A").status == "forwarded"
+    assert store.backlog()["pending"] == 0
+    actions = [action for _, _, action in store.audit_trail(item.report_id)]
+    assert actions == ["submitted", "forwarded"]
+
+
+def test_permanent_failure_is_counted_for_operators(store):
+    store.create_report(new_reference(), submission(), Reporter("A"), "en", "maildir:/x")
+    [item] = store.claim_due()
+    store.mark_failed(item, "HTTP 401 from desk")
+    assert store.backlog()["failed"] == 1
