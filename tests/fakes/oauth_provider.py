@@ -45,15 +45,17 @@ import contextlib
 import dataclasses
 import html
 import json
+import re
 import secrets
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit, parse_qsl
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import jwt
+import requests
 from oauthlib.oauth1 import (
     AccessTokenEndpoint,
     RequestTokenEndpoint,
@@ -626,8 +628,8 @@ def running_oauth_provider(consumers: Iterable[FakeConsumer], users: Iterable[Fa
     server = make_server("127.0.0.1", 0, provider, threaded=True,
                          request_handler=_QuietRequestHandler)
     provider.server_url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, name="fake-oauth-provider",
-                              daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name="fake-oauth-provider", daemon=True)
     thread.start()
     try:
         yield RunningProvider(provider, provider.server_url)
@@ -635,3 +637,25 @@ def running_oauth_provider(consumers: Iterable[FakeConsumer], users: Iterable[Fa
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def answer_authorization(redirect_url: str, *, button: str = "accept",
+                         session: requests.Session | None = None) -> requests.Response:
+    """Do what a user's browser does with the redirect from ``initiate``:
+    open the authorize page and click Allow (``button="accept"``) or Cancel
+    (``"cancel"``). Returns the wiki's answer without following its redirect,
+    so ``Location`` is the consumer callback when the user allowed.
+
+    Raises ``AssertionError`` when the page has no such button (an error page).
+    """
+    browser = session or requests.Session()
+    page = browser.get(redirect_url, allow_redirects=False, timeout=5)
+    if page.status_code == 302:
+        return page  # authenticate: already approved, straight to the callback
+    action = re.search(r'<form method="post" action="([^"]+)"', page.text)
+    assert action and f'name="{button}"' in page.text, page.text
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text))
+    fields = {name: html.unescape(value) for name, value in fields.items()}
+    fields[button] = "1"
+    return browser.post(urljoin(redirect_url, html.unescape(action.group(1))), data=fields,
+                        allow_redirects=False, timeout=5)
