@@ -50,7 +50,6 @@ import secrets
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -299,8 +298,9 @@ class FakeOAuthProvider:
         return time.time() + self._clock_offset
 
     def advance_clock(self, seconds: float) -> None:
-        """Age every token by ``seconds`` (request tokens expire after
-        ``request_token_ttl``). Does not move the OAuth timestamp window."""
+        """Age stored request tokens by ``seconds`` (they expire after
+        ``request_token_ttl``). Does not move the OAuth timestamp window nor
+        the JWT's iat/exp; use ``tamper_next_identify`` for those."""
         self._clock_offset += seconds
 
     def tamper_next_identify(self, kind: str) -> None:
@@ -401,7 +401,7 @@ class FakeOAuthProvider:
         return Response(token, content_type="application/json; charset=UTF-8")
 
     def _identify_jwt(self, consumer: FakeConsumer, user: FakeUser, nonce: str) -> str:
-        now = int(self.now())
+        now = int(time.time())  # the real clock: advance_clock only ages stored tokens
         claims: dict[str, Any] = {
             "iss": self.server_url,
             "sub": str(user.central_id) if self.sub_as_string else user.central_id,
@@ -592,11 +592,6 @@ def _html_error(code: str, message: str) -> Response:
     return _html_page("OAuth authorization error",
                       f'<div class="errorbox" data-error="{html.escape(code)}">'
                       f"{html.escape(message)}</div>")
-
-
-def mediawiki_timestamp(moment: datetime) -> str:
-    """MediaWiki's TS_MW format (YYYYMMDDHHMMSS, UTC) used by ``registered``."""
-    return moment.astimezone(timezone.utc).strftime("%Y%m%d%H%M%S")
 
 
 @dataclasses.dataclass(frozen=True)
