@@ -1,0 +1,107 @@
+"""Requests per second of the tool's hot paths under gunicorn, as ratios to a
+bare Flask "hello" app served with the same gunicorn settings, measured in
+the same run with wrk on 127.0.0.1 (bounded: a few seconds per figure).
+
+- ``GET /report``: the form, rendered for a logged-in user.
+- ``POST /api/v1/reports``: validate, seal, store with its outbox row, and
+  deliver to the embedded Maildir (fsync) inside the request.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN_ARGS = ["--workers", "2", "--threads", "1", "--log-level", "warning"]
+DURATION = os.environ.get("BENCH_DURATION", "5s")
+CONNECTIONS = "8"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(app: str, env: dict[str, str]) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", *GUNICORN_ARGS, "--bind", f"127.0.0.1:{port}", app],
+        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                requests.get(base + "/healthz" if "reporting" in env.get("BENCH_KIND", "") else base, timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def wrk(url: str, script: Path | None = None) -> float:
+    command = ["wrk", "-t", "2", "-c", CONNECTIONS, "-d", DURATION, "--latency"]
+    if script:
+        command += ["-s", str(script)]
+    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if errors:
+        raise RuntimeError(f"{errors.group(1)} failed responses from {url}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+
+
+def dev_login(base: str) -> tuple[str, str]:
+    session = requests.Session()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(base + "/login").text).group(1)
+    session.post(base + "/login", data={"username": "Bench", "csrf_token": token}, allow_redirects=False)
+    csrf = session.get(base + "/api/v1/me").json()["csrf_token"]
+    cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+    return cookie, csrf
+
+
+def run():
+    if shutil.which("wrk") is None:
+        raise RuntimeError("wrk is not installed (apt-get install wrk)")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        env = {"TOOL_DEV_LOGIN": "1", "TOOL_LOCAL_DEVELOPMENT": "1", "TOOL_INSTANCE_PATH": str(tmp_path / "instance"),
+               "BENCH_KIND": "reporting"}
+        subprocess.run([sys.executable, "-m", "reporting", "init-instance", env["TOOL_INSTANCE_PATH"]],
+                       cwd=ROOT, check=True, capture_output=True)
+        with gunicorn("bench.hello_app:app", {}) as base:
+            hello = wrk(base + "/")
+        with gunicorn("app:app", env) as base:
+            cookie, csrf = dev_login(base)
+            get_script = tmp_path / "get.lua"
+            get_script.write_text(f'wrk.headers["Cookie"] = "{cookie}"\n')
+            form = wrk(base + "/report", get_script)
+            post_script = tmp_path / "post.lua"
+            post_script.write_text(
+                'wrk.method = "POST"\n'
+                f'wrk.headers["Cookie"] = "{cookie}"\n'
+                f'wrk.headers["X-CSRF-Token"] = "{csrf}"\n'
+                'wrk.headers["Content-Type"] = "application/json"\n'
+                'wrk.body = \'{"wiki": "en.wikipedia.org", "category": "harassment", '
+                '"reported_users": ["Bench target"], "evidence": ["https://en.wikipedia.org/w/index.php?diff=1"], '
+                '"description": "Benchmark report", "share_with_functionaries": false}\'\n')
+            post = wrk(base + "/api/v1/reports", post_script)
+    yield "http_hello_rps", round(hello, 1)
+    yield "http_get_report_rps", round(form, 1)
+    yield "http_get_report_ratio_to_hello", round(form / hello, 3)
+    yield "http_post_report_rps", round(post, 1)
+    yield "http_post_report_ratio_to_hello", round(post / hello, 3)
