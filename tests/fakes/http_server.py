@@ -97,7 +97,7 @@ class FakeHTTPServer:
         Handler.fake = fake
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -156,6 +156,9 @@ class FakeHTTPServer:
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeHTTPServer
     protocol_version = "HTTP/1.1"
+    # One buffered write per response and no Nagle: avoids 40 ms delayed-ACK stalls.
+    wbufsize = -1
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
         return
