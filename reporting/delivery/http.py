@@ -71,3 +71,11 @@ def json_body(response: requests.Response) -> Any:
         return response.json()
     except (ValueError, json.JSONDecodeError) as error:
         raise TemporaryFailure(f"desk answered HTTP {response.status_code} with a body that is not JSON") from error
+
+
+def json_object(response: requests.Response) -> dict[str, Any]:
+    """Like :func:`json_body`, for APIs that always answer with an object."""
+    data = json_body(response)
+    if not isinstance(data, dict):
+        raise TemporaryFailure(f"desk answered HTTP {response.status_code} with JSON that is not an object")
+    return data

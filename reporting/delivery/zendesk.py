@@ -15,7 +15,7 @@ import re
 import requests
 
 from .base import Delivered, PermanentFailure, TemporaryFailure, Ticket
-from .http import json_body, parse_retry_after, send, short
+from .http import json_object, parse_retry_after, send, short
 
 PRIORITIES = frozenset({"urgent", "high", "normal", "low"})
 STATUS_MAP = {
@@ -71,15 +71,17 @@ class ZendeskConnector:
                 return existing
             raise TemporaryFailure("Zendesk reports an earlier attempt for this reference that is not visible yet")
         self._raise_for_status(response)
-        created = json_body(response).get("ticket") or {}
-        if "id" not in created:
+        created = json_object(response).get("ticket")
+        if not isinstance(created, dict) or not _is_id(created.get("id")):
             raise TemporaryFailure("Zendesk answered without a ticket id")
         return Delivered(ticket_id=str(created["id"]))
 
     def ticket_status(self, ticket_id: str) -> str | None:
         response = self._request("GET", f"/api/v2/tickets/{_ticket_id(ticket_id)}")
-        status = (json_body(response).get("ticket") or {}).get("status")
-        return STATUS_MAP.get(status)
+        shown = json_object(response).get("ticket")
+        if not isinstance(shown, dict):
+            raise TemporaryFailure("Zendesk answered without the ticket")
+        return STATUS_MAP.get(shown.get("status"))
 
     def add_followup(self, ticket: Ticket, ticket_id: str, text: str) -> None:
         body = {"ticket": {"comment": {"body": text, "public": False}}}
@@ -110,7 +112,10 @@ class ZendeskConnector:
 
     def _find_by_reference(self, ref: str) -> Delivered | None:
         response = self._request("GET", "/api/v2/tickets", params={"external_id": ref})
-        tickets = [t for t in json_body(response).get("tickets") or [] if t.get("external_id") == ref]
+        listed = json_object(response).get("tickets")
+        if not isinstance(listed, list):
+            raise TemporaryFailure("Zendesk answered the lookup without a ticket list")
+        tickets = [t for t in listed if isinstance(t, dict) and t.get("external_id") == ref and _is_id(t.get("id"))]
         if not tickets:
             return None
         return Delivered(ticket_id=str(min(int(t["id"]) for t in tickets)))
@@ -146,6 +151,10 @@ def _error_code(response: requests.Response) -> str | None:
     if isinstance(data, dict) and isinstance(data.get("error"), str):
         return data["error"]
     return None
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0 or isinstance(value, str) and value.isdigit()
 
 
 def _ticket_id(ticket_id: str) -> str:

@@ -175,6 +175,8 @@ class ZnunyConnector:
         candidates = result.get("TicketID") or []
         if isinstance(candidates, (str, int)):
             candidates = [candidates]
+        if not isinstance(candidates, list) or not all(str(c).isdigit() for c in candidates):
+            raise TemporaryFailure("Znuny answered TicketSearch with malformed ticket ids")
         if len(candidates) > _MAX_CANDIDATES:
             raise PermanentFailure("Znuny's TicketSearch returned many tickets for one reference: its filter is not applied; check the route")
         for candidate in sorted(candidates, key=lambda value: int(value)):

@@ -144,10 +144,12 @@ def test_followup_is_a_private_comment(desk, ticket):
         (lambda d, m: d.fail_with(403, {"error": "Forbidden"}, method=m), PermanentFailure, None),
         (lambda d, m: d.fail_with(301, None, {"Location": "https://elsewhere.example/"}, method=m), PermanentFailure, None),
         (lambda d, m: d.fail_with(200 if m == "GET" else 201, None, {"Content-Type": "text/html"}, method=m), TemporaryFailure, None),
+        (lambda d, m: d.fail_with(200 if m == "GET" else 201, [1, 2], method=m), TemporaryFailure, None),
+        (lambda d, m: d.fail_with(200 if m == "GET" else 201, {"tickets": "x", "ticket": {"id": None}}, method=m), TemporaryFailure, None),
         (lambda d, m: d.drop(method=m), TemporaryFailure, None),
         (lambda d, m: d.hang(3, method=m), TemporaryFailure, None),
     ],
-    ids=["429", "500", "503-retry-after", "409", "403", "redirect", "garbled", "dropped", "hang"],
+    ids=["429", "500", "503-retry-after", "409", "403", "redirect", "garbled", "not-an-object", "malformed", "dropped", "hang"],
 )
 def test_failures_are_classified(desk, ticket, inject, failure, retry_after, target):
     inject(desk, target)

@@ -199,12 +199,16 @@ def test_followup_is_an_internal_article(desk, ticket):
         (lambda d: d.fail_with(200, {"Error": {"ErrorCode": "TicketSearch.InternalError", "ErrorMessage": "x"}}), TemporaryFailure, None),
         (lambda d: d.fail_with(200, {"Error": {"ErrorCode": "Webservice.InvalidConfiguration", "ErrorMessage": "x"}}), PermanentFailure, None),
         (lambda d: d.fail_with(200, {"Error": {"ErrorCode": "TicketSearch.AccessDenied", "ErrorMessage": "x"}}), PermanentFailure, None),
+        (lambda d: d.fail_with(200, ["TicketID"]), TemporaryFailure, None),
+        (lambda d: d.fail_with(200, {"TicketID": ["abc"]}, method="GET"), TemporaryFailure, None),
+        (lambda d: d.fail_with(200, {"Error": "boom"}), TemporaryFailure, None),
         (lambda d: d.fail_with(401), PermanentFailure, None),
         (lambda d: d.fail_with(302, None, {"Location": "https://sso.example/"}), PermanentFailure, None),
         (lambda d: d.drop(), TemporaryFailure, None),
         (lambda d: d.hang(3), TemporaryFailure, None),
     ],
-    ids=["500-fault", "503", "429", "error-temporary", "error-config", "error-denied", "401", "redirect", "dropped", "hang"],
+    ids=["500-fault", "503", "429", "error-temporary", "error-config", "error-denied", "not-an-object", "bad-ids",
+         "bad-error", "401", "redirect", "dropped", "hang"],
 )
 def test_failures_are_classified(desk, ticket, inject, failure, retry_after):
     inject(desk)
