@@ -1,0 +1,133 @@
+"""Email through an SMTP relay (Toolforge's relay, or any mail desk's MX).
+
+The message is :func:`reporting.delivery.email_message.build_message`, so the
+``Message-ID`` is fixed per report and reused on every retry: a resend after a
+lost "250 OK" is recognisable as a duplicate by the desk. Toolforge's relay
+needs no authentication; credentials are only ever sent after STARTTLS.
+"""
+from __future__ import annotations
+
+import hashlib
+import smtplib
+import socket
+import ssl
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from .base import Delivered, PermanentFailure, TemporaryFailure, Ticket
+from .email_message import build_message
+
+
+def build_followup_message(ticket: Ticket, sender: str, recipient: str, text: str, date: datetime | None = None) -> EmailMessage:
+    """A follow-up note threaded under the report's first message.
+
+    Its Message-ID derives from the report reference and the note's text, so
+    retrying the same note repeats the same Message-ID.
+    """
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = recipient
+    message["Subject"] = f"Re: {ticket.subject}"
+    message["Message-ID"] = f"<report-{ticket.ref}-followup-{digest}@incident-reporting.toolforge.org>"
+    message["In-Reply-To"] = ticket.message_id
+    message["References"] = ticket.message_id
+    message["Date"] = format_datetime(date or datetime.now(timezone.utc))
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
+    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    return message
+
+
+class SmtpConnector:
+    """Deliver each report as one email to one recipient address."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        recipient: str,
+        starttls: bool = False,
+        username: str | None = None,
+        password: str | None = None,
+        timeout: float = 30.0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        if (username is None) != (password is None):
+            raise ValueError("SMTP username and password go together")
+        if username is not None and not starttls:
+            raise ValueError("SMTP credentials are only sent over STARTTLS; use an smtp+starttls:// destination")
+        self.host = host
+        self.port = port
+        self.sender = sender
+        self.recipient = recipient
+        self.starttls = starttls
+        self.username = username
+        self.password = password
+        self.timeout = timeout
+        self.ssl_context = ssl_context
+
+    # -- Connector -----------------------------------------------------------------
+    def create_ticket(self, ticket: Ticket) -> Delivered:
+        self._send(build_message(ticket, self.sender, self.recipient))
+        return Delivered(ticket_id=ticket.message_id)
+
+    def ticket_status(self, ticket_id: str) -> str | None:
+        return None
+
+    def add_followup(self, ticket: Ticket, ticket_id: str, text: str) -> None:
+        self._send(build_followup_message(ticket, self.sender, self.recipient, text))
+
+    # -- transport -------------------------------------------------------------------
+    def _send(self, message: EmailMessage) -> None:
+        client: smtplib.SMTP | None = None
+        try:
+            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            client.ehlo()
+            if self.starttls:
+                client.starttls(context=self.ssl_context or ssl.create_default_context())
+                client.ehlo()
+            if self.username is not None:
+                client.login(self.username, self.password or "")
+            refused = client.send_message(message, from_addr=self.sender, to_addrs=[self.recipient])
+        except smtplib.SMTPRecipientsRefused as error:
+            codes = [code for code, _ in error.recipients.values()]
+            raise _by_code(min(codes, default=550), "recipient refused") from error
+        except smtplib.SMTPNotSupportedError as error:
+            raise PermanentFailure("the SMTP server does not offer STARTTLS or AUTH as configured") from error
+        except smtplib.SMTPServerDisconnected as error:
+            raise TemporaryFailure("the SMTP server closed the connection") from error
+        except smtplib.SMTPResponseException as error:
+            raise _by_code(error.smtp_code, "SMTP server refused the message") from error
+        except smtplib.SMTPException as error:
+            raise TemporaryFailure(f"SMTP error ({type(error).__name__})") from error
+        except ssl.SSLCertVerificationError as error:
+            raise PermanentFailure("the SMTP server's TLS certificate does not verify") from error
+        except (socket.timeout, TimeoutError) as error:
+            raise TemporaryFailure(f"the SMTP server did not answer within {self.timeout:g} s") from error
+        except OSError as error:
+            raise TemporaryFailure(f"could not reach the SMTP server ({type(error).__name__})") from error
+        finally:
+            if client is not None:
+                _close_quietly(client)
+        if refused:
+            codes = [code for code, _ in refused.values()]
+            raise _by_code(min(codes), "recipient refused")
+
+
+def _close_quietly(client: smtplib.SMTP) -> None:
+    """End the session; once the message is accepted, a failing QUIT must not
+    turn a delivered report into a retry."""
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError):
+        client.close()
+
+
+def _by_code(code: int, what: str) -> TemporaryFailure | PermanentFailure:
+    """4xx replies are transient by definition (RFC 5321 §4.2.1); 5xx are not."""
+    if 400 <= code < 500:
+        return TemporaryFailure(f"{what}: SMTP {code}")
+    return PermanentFailure(f"{what}: SMTP {code}")

@@ -1,0 +1,281 @@
+"""Znuny/OTRS (VRTS) through the GenericInterface REST transport.
+
+Znuny offers no idempotency, so the connector deduplicates itself: every ticket
+carries the report reference in a dynamic field (``IncidentReportRef`` by
+default), and each create is preceded by a search whose candidates are
+confirmed with ``TicketGet`` by that field. A create whose response was lost is
+therefore found on the retry instead of being made twice.
+
+How the search is expressed depends on the route the admin configured for
+``TicketSearch``. Znuny ignores a GET body and its query string cannot carry
+the ``{"Equals": ...}`` operator a dynamic-field search needs (a flat
+``DynamicField_X=v`` is silently dropped, which would match every ticket). So:
+
+* a GET route (the shipped example ``GET /Ticket``) searches the title, which
+  always contains the reference (``Title=*<ref>*``), then confirms by field;
+* any other method sends ``{"DynamicField_<field>": {"Equals": ref}}`` as JSON.
+
+Agents may rename titles; with a GET search route a retry after such a rename
+could miss the ticket, so prefer a POST route (``route.TicketSearch=POST
+/TicketSearch``) where the admin can add one.
+
+Errors: Znuny answers most failures with HTTP 200 and ``{"Error": {...}}``.
+Authentication and validation codes are permanent, others temporary; HTTP 500
+``faultcode`` answers are temporary, except the transport's "could not
+determine the operation" (the route is not configured: an operator must fix
+it).
+"""
+from __future__ import annotations
+
+import base64
+import threading
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from .base import Delivered, PermanentFailure, TemporaryFailure, Ticket
+from .destinations import ZNUNY_DEFAULT_ROUTES, parse_znuny_route
+from .http import json_body, parse_retry_after, send, short
+
+PRIORITY_NAMES = {"urgent": "5 very high", "high": "4 high", "normal": "3 normal", "low": "2 low"}
+DEFAULT_CUSTOMER_USER = "tools.incident-reporting@toolforge.org"
+# Error code suffixes that retrying cannot fix.
+_PERMANENT_ERRORS = ("AuthFail", "AccessDenied", "MissingParameter", "InvalidParameter", "WrongStructure",
+                     "NotValidTicketID", "InvalidConfiguration", "NotAuthorized", "NotAuthenticated")
+_STATE_NAMES = {"closed successful": "solved", "closed unsuccessful": "closed", "merged": "closed", "removed": "closed"}
+_STATE_TYPES = {"new": "new", "open": "open", "pending reminder": "pending", "pending auto": "pending",
+                "closed": "closed", "merged": "closed", "removed": "closed"}
+# A reference is unique; a search returning more candidates than this ignores its filter.
+_MAX_CANDIDATES = 10
+
+
+def normalize_state(state: str | None, state_type: str | None) -> str | None:
+    """Map a Znuny state (and its state type) to new|open|pending|solved|closed."""
+    if state in _STATE_NAMES:
+        return _STATE_NAMES[state]
+    if state_type in _STATE_TYPES:
+        return _STATE_TYPES[state_type]
+    if state and state.startswith("pending"):
+        return "pending"
+    return _STATE_TYPES.get(state or "")
+
+
+class ZnunyError(Exception):
+    """An ``{"Error": {...}}`` answer, before classification."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+    def as_failure(self) -> TemporaryFailure | PermanentFailure:
+        text = f"Znuny error {short(self.code)}: {short(self.message)}"
+        if self.code.rsplit(".", 1)[-1] in _PERMANENT_ERRORS:
+            return PermanentFailure(text)
+        return TemporaryFailure(text)
+
+
+class ZnunyConnector:
+    """One queue of a Znuny web service, reached as an agent."""
+
+    def __init__(
+        self,
+        base_url: str,
+        user_login: str,
+        password: str,
+        queue: str,
+        routes: Mapping[str, str] | None = None,
+        reference_field: str = "IncidentReportRef",
+        timeout: float = 10.0,
+        session: requests.Session | None = None,
+        customer_user: str | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.user_login = user_login
+        self.password = password
+        self.queue = queue
+        self.reference_field = reference_field
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        self.customer_user = customer_user or DEFAULT_CUSTOMER_USER
+        merged = dict(ZNUNY_DEFAULT_ROUTES)
+        for operation, value in (routes or {}).items():
+            if operation not in ZNUNY_DEFAULT_ROUTES:
+                raise ValueError(f"unknown Znuny operation {operation!r}")
+            merged[operation] = value
+        self.routes = {operation: parse_znuny_route(value) for operation, value in merged.items()}
+        self._session_id: str | None = None
+        self._session_lock = threading.Lock()
+
+    # -- Connector -----------------------------------------------------------------
+    def create_ticket(self, ticket: Ticket) -> Delivered:
+        existing = self._find_by_reference(ticket.ref)
+        if existing is not None:
+            return existing
+        if ticket.priority not in PRIORITY_NAMES:
+            raise PermanentFailure(f"priority {ticket.priority!r} has no Znuny priority")
+        data = {
+            "Ticket": {
+                "Title": ticket_title(ticket),
+                "Queue": self.queue,
+                "State": "new",
+                "Priority": PRIORITY_NAMES[ticket.priority],
+                "CustomerUser": self.customer_user,
+            },
+            "Article": self._article(ticket.subject, ticket.body),
+            "DynamicField": [{"Name": self.reference_field, "Value": ticket.ref}],
+            "Attachment": [{
+                "Content": base64.b64encode(ticket.report_json).decode("ascii"),
+                "ContentType": "application/json; charset=utf-8",
+                "Filename": "report.json",
+            }],
+        }
+        result = self._call_with_session("TicketCreate", data)
+        if "TicketID" not in result:
+            raise TemporaryFailure("Znuny answered TicketCreate without a TicketID")
+        number = result.get("TicketNumber")
+        return Delivered(ticket_id=str(result["TicketID"]), ticket_number=str(number) if number is not None else None)
+
+    def ticket_status(self, ticket_id: str) -> str | None:
+        found = self._get(ticket_id)
+        return normalize_state(found.get("State"), found.get("StateType"))
+
+    def add_followup(self, ticket: Ticket, ticket_id: str, text: str) -> None:
+        self._call_with_session("TicketUpdate", {"Article": self._article(f"Follow-up: {ticket.subject}", text)},
+                                {"TicketID": _ticket_id(ticket_id)})
+
+    # -- tickets -------------------------------------------------------------------
+    @staticmethod
+    def _article(subject: str, body: str) -> dict[str, Any]:
+        return {
+            "CommunicationChannel": "Internal",
+            "SenderType": "system",
+            "IsVisibleForCustomer": 0,
+            "Subject": subject,
+            "Body": body,
+            "ContentType": "text/plain; charset=utf-8",
+        }
+
+    def _get(self, ticket_id: str) -> dict[str, Any]:
+        result = self._call_with_session("TicketGet", {"DynamicFields": 1}, {"TicketID": _ticket_id(ticket_id)})
+        tickets = result.get("Ticket")
+        if not isinstance(tickets, list) or not tickets or not isinstance(tickets[0], dict):
+            raise TemporaryFailure("Znuny answered TicketGet without a ticket")
+        return tickets[0]
+
+    def _find_by_reference(self, ref: str) -> Delivered | None:
+        method, _ = self.routes["TicketSearch"]
+        if method == "GET":
+            query: dict[str, Any] = {"Title": f"*{ref}*"}
+        else:
+            query = {f"DynamicField_{self.reference_field}": {"Equals": ref}}
+        result = self._call_with_session("TicketSearch", query)
+        candidates = result.get("TicketID") or []
+        if isinstance(candidates, (str, int)):
+            candidates = [candidates]
+        if not isinstance(candidates, list) or not all(str(c).isdigit() for c in candidates):
+            raise TemporaryFailure("Znuny answered TicketSearch with malformed ticket ids")
+        if len(candidates) > _MAX_CANDIDATES:
+            raise PermanentFailure("Znuny's TicketSearch returned many tickets for one reference: its filter is not applied; check the route")
+        for candidate in sorted(candidates, key=lambda value: int(value)):
+            found = self._get(str(candidate))
+            fields = {f.get("Name"): f.get("Value") for f in found.get("DynamicField") or [] if isinstance(f, dict)}
+            if fields.get(self.reference_field) == ref:
+                number = found.get("TicketNumber")
+                return Delivered(ticket_id=str(found.get("TicketID", candidate)), ticket_number=str(number) if number is not None else None)
+        return None
+
+    # -- sessions ------------------------------------------------------------------
+    def _call_with_session(self, operation: str, data: dict[str, Any], path_params: Mapping[str, str] | None = None) -> dict[str, Any]:
+        session_id, fresh = self._current_session()
+        try:
+            return self._call(operation, {**data, "SessionID": session_id}, path_params)
+        except ZnunyError as error:
+            if not error.code.endswith(".AuthFail") or fresh:
+                raise error.as_failure() from None
+        # The cached session expired or was removed at the desk: log in again once.
+        self._drop_session(session_id)
+        session_id, _ = self._current_session()
+        try:
+            return self._call(operation, {**data, "SessionID": session_id}, path_params)
+        except ZnunyError as error:
+            raise error.as_failure() from None
+
+    def _current_session(self) -> tuple[str, bool]:
+        with self._session_lock:
+            if self._session_id is not None:
+                return self._session_id, False
+            try:
+                result = self._call("SessionCreate", {"UserLogin": self.user_login, "Password": self.password})
+            except ZnunyError as error:
+                raise error.as_failure() from None
+            session_id = result.get("SessionID")
+            if not isinstance(session_id, str) or not session_id:
+                raise TemporaryFailure("Znuny answered SessionCreate without a SessionID")
+            self._session_id = session_id
+            return session_id, True
+
+    def _drop_session(self, session_id: str) -> None:
+        with self._session_lock:
+            if self._session_id == session_id:
+                self._session_id = None
+
+    # -- transport -------------------------------------------------------------------
+    def _call(self, operation: str, data: dict[str, Any], path_params: Mapping[str, str] | None = None) -> dict[str, Any]:
+        method, route = self.routes[operation]
+        path = route
+        for name, value in (path_params or {}).items():
+            path = path.replace(f":{name}", quote(str(value), safe=""))
+        url = self.base_url + path
+        if method == "GET":
+            # Znuny ignores GET bodies; parameters travel in the query string.
+            response = send(self.session, method, url, timeout=self.timeout, params=data)
+        else:
+            response = send(self.session, method, url, timeout=self.timeout, json=data)
+        result = _checked(response, operation)
+        error = result.get("Error")
+        if error is not None:
+            if not isinstance(error, dict):
+                raise TemporaryFailure(f"Znuny answered {operation} with a malformed Error")
+            raise ZnunyError(str(error.get("ErrorCode") or f"{operation}.Unknown"), str(error.get("ErrorMessage") or ""))
+        return result
+
+
+def ticket_title(ticket: Ticket) -> str:
+    """The Znuny ticket title; it always contains the reference, so agents can
+    quote it and a GET search route can find it."""
+    return ticket.subject if ticket.ref in ticket.subject else f"{ticket.subject} [{ticket.ref}]"
+
+
+def _ticket_id(ticket_id: str) -> str:
+    if not str(ticket_id).isdigit() or str(ticket_id).startswith("0"):
+        raise PermanentFailure(f"{ticket_id!r} is not a Znuny TicketID")
+    return str(ticket_id)
+
+
+def _checked(response: requests.Response, operation: str) -> dict[str, Any]:
+    status = response.status_code
+    if status == 200:
+        result = json_body(response)
+        if not isinstance(result, dict):
+            raise TemporaryFailure(f"Znuny answered {operation} with a non-object body")
+        return result
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    detail = f"Znuny answered {operation} with HTTP {status}"
+    if status == 500:
+        try:
+            fault = response.json()
+        except ValueError:
+            fault = None
+        if isinstance(fault, dict) and "faultcode" in fault:
+            raise TemporaryFailure(f"{detail}: {short(fault.get('faultstring', ''))}", retry_after=retry_after)
+        if "determine Operation" in response.text:
+            raise PermanentFailure(f"{detail}: the web service has no such route; check the configured routes")
+        raise TemporaryFailure(detail, retry_after=retry_after)
+    if status in (408, 429) or status >= 500:
+        raise TemporaryFailure(detail, retry_after=retry_after)
+    if 300 <= status < 400:
+        raise PermanentFailure(f"{detail}: redirect to {short(response.headers.get('Location', '?'))}; check the base URL")
+    raise PermanentFailure(detail)

@@ -1,0 +1,238 @@
+"""A strict local Zendesk: the parts of the Support API the connector uses.
+
+Implemented as documented (REFERENCE.md §6): ``POST /api/v2/tickets`` with
+``Idempotency-Key`` (a repeat returns the first result with
+``x-idempotency-lookup: hit``; the same key with another body is 400
+``IdempotentRequestError``), ``GET /api/v2/tickets/{id}``,
+``GET /api/v2/tickets?external_id=``, ``PUT /api/v2/tickets/{id}`` with a
+comment. Requests without API-token basic auth (``{email}/token:{token}``)
+get 401; malformed tickets get 400/422 like the real one; unknown routes 404.
+
+Usage::
+
+    with FakeZendesk(email="bot@example.org", api_token="t0k", groups={42}) as desk:
+        connector = ZendeskConnector(desk.base_url, ...)
+        desk.rate_limit(retry_after=7)     # next request: 429 + Retry-After
+        desk.tickets_created               # how many tickets exist
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import threading
+from typing import Any
+
+from .http_server import FakeHTTPServer, Request, Response
+
+PRIORITIES = {"urgent", "high", "normal", "low"}
+TYPES = {"problem", "incident", "question", "task"}
+STATUSES = {"new", "open", "pending", "hold", "solved", "closed"}
+TICKET_KEYS = {"subject", "comment", "requester", "priority", "type", "tags", "external_id", "custom_fields", "group_id", "status"}
+COMMENT_KEYS = {"body", "html_body", "public"}
+_TICKET_PATH = re.compile(r"/api/v2/tickets/(\d+)(?:\.json)?")
+
+
+class FakeZendesk(FakeHTTPServer):
+    def __init__(self, email: str = "reports@example.org", api_token: str = "secret-token", groups: set[int] | None = None,
+                 custom_fields: set[int] | None = None) -> None:
+        super().__init__()
+        self.email = email
+        self.api_token = api_token
+        self.groups = set(groups or set())
+        self.custom_fields = set(custom_fields or set())
+        self.tickets: dict[int, dict[str, Any]] = {}
+        self.comments: dict[int, list[dict[str, Any]]] = {}
+        self._idempotency: dict[str, tuple[str, Response]] = {}
+        self._next_id = 1001
+        self.idempotent_replays = 0
+        self._data_lock = threading.Lock()
+
+    # -- test helpers ------------------------------------------------------------
+    @property
+    def tickets_created(self) -> int:
+        return len(self.tickets)
+
+    def rate_limit(self, retry_after: int, times: int = 1, method: str | None = None) -> None:
+        self.fail_with(429, {"error": "TooManyRequests", "description": "Rate limit exceeded"}, {"Retry-After": str(retry_after)},
+                       times, method=method)
+
+    def set_status(self, ticket_id: int, status: str) -> None:
+        assert status in STATUSES
+        self.tickets[ticket_id]["status"] = status
+
+    # -- protocol ----------------------------------------------------------------
+    def handle(self, request: Request) -> Response:
+        if not self._authenticated(request):
+            return Response.json(401, {"error": "Couldn't authenticate you"}, {"WWW-Authenticate": 'Basic realm="Web Password"'})
+        path = request.path
+        if path in ("/api/v2/tickets", "/api/v2/tickets.json"):
+            if request.method == "POST":
+                return self._create(request)
+            if request.method == "GET":
+                return self._list(request)
+            return Response.json(405, {"error": "MethodNotAllowed"})
+        match = _TICKET_PATH.fullmatch(path)
+        if match:
+            ticket_id = int(match.group(1))
+            if request.method == "GET":
+                return self._show(ticket_id)
+            if request.method == "PUT":
+                return self._update(ticket_id, request)
+            return Response.json(405, {"error": "MethodNotAllowed"})
+        return Response.json(404, {"error": "InvalidEndpoint", "description": "Not found"})
+
+    def _authenticated(self, request: Request) -> bool:
+        header = request.headers.get("authorization", "")
+        scheme, _, encoded = header.partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            decoded = base64.b64decode(encoded, validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return False
+        return decoded == f"{self.email}/token:{self.api_token}"
+
+    def _json_body(self, request: Request) -> tuple[Any, Response | None]:
+        if not request.headers.get("content-type", "").startswith("application/json"):
+            return None, Response.json(415, {"error": "UnsupportedMediaType", "description": "Content-Type must be application/json"})
+        try:
+            return json.loads(request.body.decode("utf-8")), None
+        except (ValueError, UnicodeDecodeError):
+            return None, Response.json(400, {"error": "Unprocessable Entity", "description": "Request body is not valid JSON"})
+
+    @staticmethod
+    def _invalid(field: str, description: str) -> Response:
+        return Response.json(422, {"error": "RecordInvalid", "description": "Record validation errors",
+                                   "details": {field: [{"description": description}]}})
+
+    def _validate_comment(self, comment: Any) -> Response | None:
+        if not isinstance(comment, dict):
+            return self._invalid("comment", "Comment must be an object")
+        unknown = set(comment) - COMMENT_KEYS
+        if unknown:
+            return self._invalid("comment", f"Unknown comment keys: {sorted(unknown)}")
+        if not isinstance(comment.get("body"), str) or not comment["body"].strip():
+            return self._invalid("comment", "Comment body: cannot be blank")
+        if "public" in comment and not isinstance(comment["public"], bool):
+            return self._invalid("comment", "public must be a boolean")
+        return None
+
+    def _validate_ticket(self, ticket: Any) -> Response | None:
+        if not isinstance(ticket, dict):
+            return Response.json(400, {"error": "InvalidInput", "description": "ticket must be an object"})
+        unknown = set(ticket) - TICKET_KEYS
+        if unknown:
+            return self._invalid("base", f"Unknown ticket keys: {sorted(unknown)}")
+        if "comment" not in ticket:
+            return self._invalid("description", "Description: cannot be blank")
+        problem = self._validate_comment(ticket["comment"])
+        if problem:
+            return problem
+        if "subject" in ticket and not isinstance(ticket["subject"], str):
+            return self._invalid("subject", "Subject must be a string")
+        if "priority" in ticket and ticket["priority"] not in PRIORITIES:
+            return self._invalid("priority", f"Priority: {ticket['priority']!r} is not valid")
+        if "type" in ticket and ticket["type"] not in TYPES:
+            return self._invalid("type", f"Type: {ticket['type']!r} is not valid")
+        if "status" in ticket and ticket["status"] not in STATUSES:
+            return self._invalid("status", "Status is not valid")
+        if "tags" in ticket and (not isinstance(ticket["tags"], list)
+                                 or not all(isinstance(t, str) and t and not re.search(r"\s", t) for t in ticket["tags"])):
+            return self._invalid("tags", "Tags must be a list of strings without whitespace")
+        if "external_id" in ticket and not isinstance(ticket["external_id"], str):
+            return self._invalid("external_id", "external_id must be a string")
+        if "group_id" in ticket and ticket["group_id"] not in self.groups:
+            return self._invalid("group_id", "Group: is invalid")
+        if "custom_fields" in ticket:
+            fields = ticket["custom_fields"]
+            if not isinstance(fields, list) or not all(isinstance(f, dict) and set(f) == {"id", "value"} for f in fields):
+                return self._invalid("custom_fields", "custom_fields must be a list of {id, value}")
+            if any(f["id"] not in self.custom_fields for f in fields):
+                return self._invalid("custom_fields", "Unknown ticket field id")
+        if "requester" in ticket:
+            requester = ticket["requester"]
+            if not isinstance(requester, dict) or "email" not in requester:
+                return self._invalid("requester", "Requester: email is required")
+        return None
+
+    def _create(self, request: Request) -> Response:
+        data, problem = self._json_body(request)
+        if problem:
+            return problem
+        key = request.headers.get("idempotency-key")
+        fingerprint = hashlib.sha256(request.body).hexdigest()
+        with self._data_lock:
+            if key is not None and key in self._idempotency:
+                first_fingerprint, first_response = self._idempotency[key]
+                if first_fingerprint != fingerprint:
+                    return Response.json(400, {"error": "IdempotentRequestError",
+                                               "description": "Request parameters do not match the original request for this idempotency key"})
+                self.idempotent_replays += 1
+                return Response(first_response.status, first_response.body, {**first_response.headers, "x-idempotency-lookup": "hit"})
+            if not isinstance(data, dict) or set(data) != {"ticket"}:
+                return Response.json(400, {"error": "InvalidInput", "description": "Body must be {\"ticket\": {...}}"})
+            problem = self._validate_ticket(data["ticket"])
+            if problem:
+                return problem
+            ticket_data = data["ticket"]
+            ticket_id = self._next_id
+            self._next_id += 1
+            ticket = {
+                "id": ticket_id,
+                "url": f"{self.base_url}/api/v2/tickets/{ticket_id}.json",
+                "subject": ticket_data.get("subject"),
+                "description": ticket_data["comment"]["body"],
+                "status": ticket_data.get("status", "new"),
+                "priority": ticket_data.get("priority"),
+                "type": ticket_data.get("type"),
+                "tags": sorted(set(ticket_data.get("tags", []))),
+                "external_id": ticket_data.get("external_id"),
+                "group_id": ticket_data.get("group_id"),
+                "custom_fields": ticket_data.get("custom_fields", []),
+            }
+            self.tickets[ticket_id] = ticket
+            self.comments[ticket_id] = [dict(ticket_data["comment"], public=ticket_data["comment"].get("public", True))]
+            response = Response.json(201, {"ticket": ticket}, {"Location": ticket["url"]})
+            if key is not None:
+                self._idempotency[key] = (fingerprint, response)
+                response = Response(response.status, response.body, {**response.headers, "x-idempotency-lookup": "miss"})
+            return response
+
+    def _list(self, request: Request) -> Response:
+        params = dict(request.query)
+        tickets = list(self.tickets.values())
+        if "external_id" in params:
+            tickets = [t for t in tickets if t["external_id"] == params["external_id"]]
+        return Response.json(200, {"tickets": tickets, "count": len(tickets), "next_page": None, "previous_page": None})
+
+    def _show(self, ticket_id: int) -> Response:
+        if ticket_id not in self.tickets:
+            return Response.json(404, {"error": "RecordNotFound", "description": "Not found"})
+        return Response.json(200, {"ticket": self.tickets[ticket_id]})
+
+    def _update(self, ticket_id: int, request: Request) -> Response:
+        if ticket_id not in self.tickets:
+            return Response.json(404, {"error": "RecordNotFound", "description": "Not found"})
+        data, problem = self._json_body(request)
+        if problem:
+            return problem
+        if not isinstance(data, dict) or set(data) != {"ticket"} or not isinstance(data["ticket"], dict):
+            return Response.json(400, {"error": "InvalidInput", "description": "Body must be {\"ticket\": {...}}"})
+        update = data["ticket"]
+        unknown = set(update) - {"comment", "status", "priority", "tags"}
+        if unknown:
+            return self._invalid("base", f"Unknown ticket keys: {sorted(unknown)}")
+        if "comment" in update:
+            problem = self._validate_comment(update["comment"])
+            if problem:
+                return problem
+        with self._data_lock:
+            ticket = self.tickets[ticket_id]
+            if "comment" in update:
+                self.comments[ticket_id].append(dict(update["comment"], public=update["comment"].get("public", True)))
+            for key in ("status", "priority", "tags"):
+                if key in update:
+                    ticket[key] = update[key]
+        return Response.json(200, {"ticket": ticket, "audit": {"ticket_id": ticket_id}})
