@@ -81,9 +81,13 @@ class _Parser:
     """Recursive descent over one text; ``{{`` results are memoised by position, so that unclosed,
     nested ``{{PLURAL:`` runs are parsed in polynomial rather than exponential time."""
 
+    MAX_DEPTH = 20
+    """Deeper ``{{`` are literal text: no message needs them, and recursion must stay bounded."""
+
     def __init__(self, text: str) -> None:
         self.text = text
         self.braces: dict[int, tuple[tuple[Node, ...], int]] = {}
+        self.depth = 0
 
     def nodes(self, pos: int, mode: str) -> tuple[Nodes, int, str | None]:
         """Parse from ``pos`` until the terminator of ``mode``.
@@ -126,7 +130,13 @@ class _Parser:
     def braces_at(self, pos: int) -> tuple[tuple[Node, ...], int]:
         """The nodes for the ``{{`` at ``pos`` and the position after them."""
         if pos not in self.braces:
-            self.braces[pos] = self._parse_braces(pos)
+            if self.depth >= self.MAX_DEPTH:
+                return ("{{",), pos + 2
+            self.depth += 1
+            try:
+                self.braces[pos] = self._parse_braces(pos)
+            finally:
+                self.depth -= 1
         return self.braces[pos]
 
     def _parse_braces(self, pos: int) -> tuple[tuple[Node, ...], int]:

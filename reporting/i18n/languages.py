@@ -469,67 +469,71 @@ MEDIAWIKI_FALLBACKS: dict[str, tuple[str, ...]] = {
 }
 """Every MediaWiki language code -> its $fallback list (without the final "en")."""
 
-MEDIAWIKI_RTL: frozenset[str] = frozenset({
-    'aeb-arab',
-    'ar',
-    'arc',
-    'arq',
-    'ary',
-    'arz',
-    'azb',
-    'bcc',
-    'bgn',
-    'bqi',
-    'ckb',
-    'dv',
-    'en-rtl',
-    'fa',
-    'glk',
-    'he',
-    'khw',
-    'kk-arab',
-    'kk-cn',
-    'ks-arab',
-    'ku-arab',
-    'lki',
-    'lrc',
-    'luz',
-    'ms-arab',
-    'mzn',
-    'nqo',
-    'pnb',
-    'ps',
-    'sd',
-    'sdh',
-    'skr-arab',
-    'ug-arab',
-    'ur',
-    'yi',
-})
+MEDIAWIKI_DIRECTIONS: dict[str, str] = {
+    'aeb-arab': 'rtl',
+    'ar': 'rtl',
+    'arc': 'rtl',
+    'arq': 'rtl',
+    'ary': 'rtl',
+    'arz': 'rtl',
+    'azb': 'rtl',
+    'bcc': 'rtl',
+    'bgn': 'rtl',
+    'bqi': 'rtl',
+    'ckb': 'rtl',
+    'dv': 'rtl',
+    'en': 'ltr',
+    'en-rtl': 'rtl',
+    'fa': 'rtl',
+    'glk': 'rtl',
+    'he': 'rtl',
+    'khw': 'rtl',
+    'kk-arab': 'rtl',
+    'kk-cn': 'rtl',
+    'ks-arab': 'rtl',
+    'ku-arab': 'rtl',
+    'lki': 'rtl',
+    'lrc': 'rtl',
+    'luz': 'rtl',
+    'ms-arab': 'rtl',
+    'mzn': 'rtl',
+    'nqo': 'rtl',
+    'pnb': 'rtl',
+    'ps': 'rtl',
+    'sd': 'rtl',
+    'sdh': 'rtl',
+    'skr-arab': 'rtl',
+    'ug-arab': 'rtl',
+    'ur': 'rtl',
+    'yi': 'rtl',
+}
+"""Codes whose Messages file sets $rtl -> "rtl"/"ltr"; other codes inherit along their fallback chain."""
 # END GENERATED
 
 
-def read_mediawiki_languages(messages_dir: Path) -> tuple[dict[str, tuple[str, ...]], frozenset[str]]:
+def read_mediawiki_languages(messages_dir: Path) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
     """Read ``$fallback`` and ``$rtl`` from a MediaWiki ``languages/messages`` directory.
 
-    Returns (fallbacks for every language code that has a Messages file, codes written right to left).
+    Returns (fallbacks for every language code that has a Messages file, "rtl"/"ltr" for the codes whose
+    file sets ``$rtl``; the others inherit it along their fallback chain, as in MediaWiki).
     ``$fallback`` lists the complete chain in MediaWiki (it is not followed recursively); ``en`` is
     appended by :func:`fallback_chain`, as MediaWiki's LocalisationCache does.
     """
     fallbacks: dict[str, tuple[str, ...]] = {}
-    rtl: set[str] = set()
+    directions: dict[str, str] = {}
     for path in sorted(Path(messages_dir).glob("Messages*.php")):
         code = path.stem[len("Messages"):].lower().replace("_", "-")
         source = path.read_text(encoding="utf-8")
         match = re.search(r"^\$fallback\s*=\s*'([^']*)'\s*;", source, re.MULTILINE)
         chain = match.group(1).split(",") if match else []
         fallbacks[code] = tuple(part.strip() for part in chain if part.strip())
-        if re.search(r"^\$rtl\s*=\s*true\s*;", source, re.MULTILINE):
-            rtl.add(code)
-    return fallbacks, frozenset(rtl)
+        rtl = re.search(r"^\$rtl\s*=\s*(true|false)\s*;", source, re.MULTILINE)
+        if rtl:
+            directions[code] = "rtl" if rtl.group(1) == "true" else "ltr"
+    return fallbacks, directions
 
 
-def generated_table_source(fallbacks: dict[str, tuple[str, ...]], rtl: frozenset[str]) -> str:
+def generated_table_source(fallbacks: dict[str, tuple[str, ...]], directions: dict[str, str]) -> str:
     """Python source of the generated block above (without its BEGIN/END comment lines)."""
     lines = ["MEDIAWIKI_FALLBACKS: dict[str, tuple[str, ...]] = {"]
     for code in sorted(fallbacks):
@@ -537,10 +541,11 @@ def generated_table_source(fallbacks: dict[str, tuple[str, ...]], rtl: frozenset
     lines.append("}")
     lines.append('"""Every MediaWiki language code -> its $fallback list (without the final "en")."""')
     lines.append("")
-    lines.append("MEDIAWIKI_RTL: frozenset[str] = frozenset({")
-    for code in sorted(rtl):
-        lines.append(f"    {code!r},")
-    lines.append("})")
+    lines.append("MEDIAWIKI_DIRECTIONS: dict[str, str] = {")
+    for code in sorted(directions):
+        lines.append(f"    {code!r}: {directions[code]!r},")
+    lines.append("}")
+    lines.append('"""Codes whose Messages file sets $rtl -> "rtl"/"ltr"; other codes inherit along their fallback chain."""')
     return "\n".join(lines) + "\n"
 
 
@@ -611,17 +616,24 @@ def babel_locale(lang: str) -> Locale:
     return Locale.parse("en")
 
 
+@functools.lru_cache(maxsize=1024)
 def language_direction(lang: str) -> str:
     """"rtl" or "ltr": the writing direction of ``lang``, for ``dir=`` attributes.
 
-    MediaWiki's own answer where it knows the code, else Babel's (``ar-eg`` is rtl through ``ar``).
+    As MediaWiki: the first language of the fallback chain that declares a direction decides (``ug``
+    is rtl through ``ug-arab``; English declares ltr). A code MediaWiki does not know takes Babel's
+    direction when Babel knows it (``ar-eg`` is rtl); ``qqx`` is ltr.
     """
-    for code in fallback_chain(lang):
-        if code in MEDIAWIKI_FALLBACKS:
-            return "rtl" if code in MEDIAWIKI_RTL else "ltr"
     if lang == QQX:
         return "ltr"
-    return "rtl" if babel_locale(lang).character_order == "right-to-left" else "ltr"
+    for code in fallback_chain(lang):
+        if code in MEDIAWIKI_DIRECTIONS:
+            return MEDIAWIKI_DIRECTIONS[code]
+        if code not in MEDIAWIKI_FALLBACKS:
+            locale = _own_babel_locale(code)
+            if locale is not None:
+                return "rtl" if locale.character_order == "right-to-left" else "ltr"
+    return "ltr"
 
 
 @functools.lru_cache(maxsize=1024)
@@ -654,8 +666,8 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m reporting.i18n.languages /usr/share/mediawiki/languages/messages", file=sys.stderr)
         return 2
-    fallbacks, rtl = read_mediawiki_languages(Path(argv[0]))
-    sys.stdout.write(generated_table_source(fallbacks, rtl))
+    fallbacks, directions = read_mediawiki_languages(Path(argv[0]))
+    sys.stdout.write(generated_table_source(fallbacks, directions))
     return 0
 
 
