@@ -1,56 +1,210 @@
-"""Messages (banana JSON in ``i18n/``) and language selection.
+"""Internationalisation: MediaWiki-style messages (banana JSON in ``i18n/``) and the user's language.
 
-Interim implementation for the walking skeleton: ``$n`` parameters, escaping,
-per-key English fallback. The full MediaWiki semantics (PLURAL, GENDER, qqx,
-fallback chains, language chooser) replace it with the same public interface.
+Templates call ``msg(key, *params)``; views that answer in JSON or write e-mails call
+``msg_text(key, *params, lang=...)`` (the desk always gets English: the default). Parameters are text
+(escaped), numbers (formatted for the language, and chosen by PLURAL) or :class:`UserName` (``<bdi>``,
+and chosen by GENDER). Pass identifiers such as report numbers as ``str``, or they are formatted as
+numbers ("1,234").
+
+The language of a request is, in order: ``?uselang=`` (remembered in the session), the session, the
+browser's Accept-Language matched against the languages that have a file, English. ``uselang=qqx``
+shows message keys instead of text. flask-babel formats dates and numbers in that language, in the
+time zone ``session["timezone"]`` when the user chose one (an IANA name), else UTC.
 """
+
 from __future__ import annotations
 
-import json
-import re
+import functools
+import os
+from datetime import date as Date
+from datetime import datetime as DateTime
+from datetime import timedelta, timezone
 from pathlib import Path
 
-from flask import Flask, request
-from markupsafe import Markup, escape
+import flask_babel
+import pytz
+from babel import Locale
+from babel.dates import format_timedelta
+from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
+from markupsafe import Markup
 
-_DIR = Path(__file__).resolve().parent.parent.parent / "i18n"
-_messages: dict[str, dict[str, str]] = {}
-_RTL = {"ar", "fa", "he", "ur", "ps", "ckb", "yi", "arz", "azb", "dv", "sd", "ug"}
+from reporting.i18n.formatter import UserName
+from reporting.i18n.languages import (
+    QQX,
+    autonym,
+    babel_locale,
+    fallback_chain,
+    is_mediawiki_language,
+    language_direction,
+    normalize_code,
+)
+from reporting.i18n.messages import HTML_MARKER, SOURCE_LANGUAGE, Catalog
+
+__all__ = [
+    "HTML_MARKER",
+    "UserName",
+    "available_languages",
+    "current_language",
+    "fallback_chain",
+    "init_app",
+    "language_direction",
+    "msg",
+    "msg_text",
+]
+
+DEFAULT_MESSAGES_DIR = Path(__file__).resolve().parents[2] / "i18n"
+_EXTENSION = "reporting_i18n"
+_SESSION_LANGUAGE = "uselang"
+_SESSION_TIMEZONE = "timezone"
 
 
-def _load(directory: Path) -> None:
-    _messages.clear()
-    for path in directory.glob("*.json"):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        data.pop("@metadata", None)
-        _messages[path.stem] = data
+def init_app(app: Flask, messages_dir: str | os.PathLike[str] | None = None) -> None:
+    """Load the messages of ``messages_dir`` (default: the repository's ``i18n/``) and wire up ``app``.
+
+    Sets up flask-babel's locale and time-zone selectors, the sticky ``?uselang=``, the Jinja globals
+    ``msg``, ``current_language``, ``language_direction``, ``available_languages``, ``fallback_chain``
+    and the filters ``datetime``, ``date``, ``reltime``, ``number``. Raises when ``en.json`` is missing
+    or broken, so a deployment without messages fails at start-up rather than on the first page.
+    """
+    app.extensions[_EXTENSION] = Catalog.load(messages_dir if messages_dir is not None else DEFAULT_MESSAGES_DIR)
+    flask_babel.Babel(
+        app,
+        configure_jinja=False,  # no gettext in templates: every string is a message
+        default_locale=SOURCE_LANGUAGE,
+        default_timezone="UTC",
+        locale_selector=_babel_locale_of_request,
+        timezone_selector=_timezone_of_request,
+    )
+    app.before_request(_remember_uselang)
+    app.jinja_env.globals.update(
+        msg=msg,
+        current_language=current_language,
+        language_direction=language_direction,
+        available_languages=available_languages,
+        fallback_chain=fallback_chain,
+    )
+    app.jinja_env.filters.update(
+        datetime=format_datetime,
+        date=format_date,
+        reltime=format_reltime,
+        number=format_number,
+    )
 
 
-def _format(text: str, params: tuple) -> str:
-    return re.sub(r"\$(\d+)", lambda m: str(params[int(m.group(1)) - 1]) if int(m.group(1)) <= len(params) else m.group(0), text)
+@functools.cache
+def _default_catalog() -> Catalog:
+    return Catalog.load(DEFAULT_MESSAGES_DIR)
 
 
-def msg_text(key: str, *params, lang: str = "en") -> str:
-    if not _messages:
-        _load(_DIR)
-    text = _messages.get(lang, {}).get(key) or _messages.get("en", {}).get(key) or f"⧼{key}⧽"
-    return _format(text, params)
+def _catalog() -> Catalog:
+    """The app's catalog; outside an app (a worker script) the repository's ``i18n/``, loaded once."""
+    if has_app_context() and _EXTENSION in current_app.extensions:
+        catalog: Catalog = current_app.extensions[_EXTENSION]
+        return catalog
+    return _default_catalog()
+
+
+def msg(key: str, *params: object) -> Markup:
+    """The message ``key`` in the current request's language, as safe HTML."""
+    return _catalog().html(current_language(), key, params)
+
+
+def msg_text(key: str, *params: object, lang: str = SOURCE_LANGUAGE) -> str:
+    """The message ``key`` in ``lang`` as plain text (not escaped, no ``<bdi>``), for JSON and e-mails.
+
+    Callers MUST escape the result themselves if they put it into HTML.
+    """
+    return _catalog().text(normalize_code(lang) or SOURCE_LANGUAGE, key, params)
+
+
+def available_languages() -> list[tuple[str, str]]:
+    """(code, autonym) of every language with a message file (not ``qqq``), sorted by code."""
+    return [(code, autonym(code)) for code in _catalog().languages]
+
+
+def _is_selectable(code: str | None) -> bool:
+    """Whether ``code`` may be used as the page language: it has messages, MediaWiki knows it, or qqx."""
+    if code is None:
+        return False
+    return code == QQX or _catalog().has_language(code) or is_mediawiki_language(code)
 
 
 def current_language() -> str:
-    lang = request.args.get("uselang", "en") if request else "en"
-    return lang if lang in _messages and lang != "qqq" else "en"
+    """The MediaWiki code of the request's language ("en" outside a request); computed once per request."""
+    if not has_request_context():
+        return SOURCE_LANGUAGE
+    if "_reporting_language" not in g:
+        g._reporting_language = _select_language()
+    language: str = g._reporting_language
+    return language
 
 
-def language_direction(lang: str) -> str:
-    return "rtl" if lang.split("-")[0] in _RTL else "ltr"
+def _select_language() -> str:
+    requested = normalize_code(request.args.get("uselang"))
+    if _is_selectable(requested):
+        assert requested is not None
+        return requested
+    remembered = session.get(_SESSION_LANGUAGE)
+    remembered = normalize_code(remembered) if isinstance(remembered, str) else None
+    if _is_selectable(remembered):
+        assert remembered is not None
+        return remembered
+    return _match_accept_language() or SOURCE_LANGUAGE
 
 
-def msg(key: str, *params) -> Markup:
-    return Markup(escape(msg_text(key, *[str(p) for p in params], lang=current_language())))
+def _match_accept_language() -> str | None:
+    """The first language the browser accepts (by quality) that has a message file, directly or through its
+    fallback chain (``de-AT`` -> ``de``). The chain's implicit English counts only if the browser named English."""
+    catalog = _catalog()
+    for value, _quality in request.accept_languages:
+        code = normalize_code(value)
+        if code is None or code == QQX:
+            continue
+        chain = fallback_chain(code)
+        if code.split("-")[0] != SOURCE_LANGUAGE:
+            chain = chain[:-1]
+        for candidate in chain:
+            if catalog.has_language(candidate):
+                return candidate
+    return None
 
 
-def init_app(app: Flask, messages_dir=None) -> None:
-    _load(Path(messages_dir) if messages_dir else _DIR)
-    app.jinja_env.globals.update(msg=msg, current_language=current_language, language_direction=language_direction,
-                                 format_timestamp=lambda value: value.strftime("%Y-%m-%d %H:%M UTC"))
+def _remember_uselang() -> None:
+    """Make a valid ``?uselang=`` sticky: later pages without it keep the language."""
+    requested = normalize_code(request.args.get("uselang"))
+    if _is_selectable(requested) and current_app.secret_key and session.get(_SESSION_LANGUAGE) != requested:
+        session[_SESSION_LANGUAGE] = requested
+
+
+def _babel_locale_of_request() -> Locale:
+    return babel_locale(current_language())
+
+
+def _timezone_of_request() -> str | None:
+    chosen = session.get(_SESSION_TIMEZONE)
+    if isinstance(chosen, str) and chosen in pytz.all_timezones_set:
+        return chosen
+    return None
+
+
+def format_datetime(value: DateTime, format: str = "medium") -> str:
+    """Date and time in the user's language and time zone (naive datetimes are UTC)."""
+    return flask_babel.format_datetime(value, format)
+
+
+def format_date(value: DateTime | Date, format: str = "medium") -> str:
+    """The date in the user's language (a datetime is first moved into the user's time zone)."""
+    return flask_babel.format_date(value, format)
+
+
+def format_reltime(value: DateTime | timedelta, granularity: str = "second") -> str:
+    """"3 hours ago" / "in 2 days" in the user's language; a datetime is compared with now (naive = UTC)."""
+    if isinstance(value, DateTime):
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+        value = moment - DateTime.now(timezone.utc)
+    return format_timedelta(value, granularity=granularity, add_direction=True, locale=babel_locale(current_language()))
+
+
+def format_number(value: int | float) -> str:
+    """A number in the user's language ("1,234.5", "1.234,5", ...)."""
+    return flask_babel.format_decimal(value)
