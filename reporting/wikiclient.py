@@ -29,6 +29,7 @@ from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit
 
 import requests
+import urllib3
 
 #: Answers larger than this are refused (protects memory against a broken or hostile server).
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
@@ -199,7 +200,9 @@ class WikiClient:
         try:
             body = bytearray()
             if method != "HEAD":
-                for chunk in response.iter_content(64 * 1024):
+                # read1 returns whatever one socket read gives, so a trickling server is caught
+                # by the deadline (iter_content would block until a whole chunk arrived).
+                while chunk := self._read_some(response):
                     body += chunk
                     if len(body) > MAX_RESPONSE_BYTES:
                         raise _TooLarge()
@@ -210,6 +213,16 @@ class WikiClient:
         finally:
             response.close()
         return response
+
+
+    @staticmethod
+    def _read_some(response: requests.Response) -> bytes:
+        try:
+            return response.raw.read1(64 * 1024, decode_content=True)
+        except urllib3.exceptions.ReadTimeoutError as error:
+            raise requests.Timeout(str(error)) from None
+        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError, OSError) as error:
+            raise requests.ConnectionError(str(error)) from None
 
 
 class _TooLarge(Exception):
