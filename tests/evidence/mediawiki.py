@@ -296,6 +296,11 @@ class MediaWiki:
         page = self.admin.call({"action": "query", "prop": "info", "titles": title})["query"]["pages"][0]
         return int(page["lastrevid"])
 
+    def page_text(self, title: str) -> str:
+        page = self.admin.call({"action": "query", "prop": "revisions", "titles": title, "rvprop": "content",
+                                "rvslots": "main"})["query"]["pages"][0]
+        return page["revisions"][0]["slots"]["main"]["content"]
+
     def revdelete(self, revids: list[int] | int, hide: tuple[str, ...] = ("content", "comment", "user"),
                   *, suppress: bool = False, reason: str = "test") -> None:
         """Hide parts of revisions (revision deletion); suppress=True also hides them from admins.
