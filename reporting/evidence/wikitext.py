@@ -44,8 +44,8 @@ _CHUNK = 4096
 # "2024年1月5日 (金) 12:34 (UTC)". A time and a 4-digit year close together, then a time zone in
 # parentheses. Deliberately loose: the time zone abbreviation and the date words are localised.
 _TIMESTAMP_RE = re.compile(
-    r"(?:\b\d{1,2}:\d{2}\b[^\n\[\]{}|<>]{1,40}?\b\d{4}"
-    r"|\b\d{4}\b[^\n\[\]{}|<>]{1,40}?\b\d{1,2}:\d{2}\b)"
+    r"(?:(?<!\d)\d{1,2}:\d{2}(?!\d)[^\n\[\]{}|<>]{1,40}?(?<!\d)\d{4}(?!\d)"
+    r"|(?<!\d)\d{4}(?!\d)[^\n\[\]{}|<>]{1,40}?(?<!\d)\d{1,2}:\d{2}(?!\d))"
     r"\s*\((?:UTC|GMT|[A-Za-z]{2,6}|UTC[+\-−]\d{1,2}(?::?\d{2})?|[^\s()\[\]]{1,8})\)"
 )
 _HEADING_RE = re.compile(r"^(={1,6})(.+?)\1[ \t]*$")

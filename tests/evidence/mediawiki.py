@@ -46,7 +46,7 @@ USERS: dict[str, tuple[str, ...]] = {
     "Mallory": (),
     "Carol": (),
 }
-BOT_GRANTS = "basic,highvolume,editpage,createeditmovepage,delete,oversight,editprotected,editinterface,blockusers,viewdeleted"
+BOT_GRANTS = "basic,editmycssjs,editsiteconfig,highvolume,editpage,createeditmovepage,delete,oversight,editprotected,editinterface,blockusers,viewdeleted"
 HTTP_TIMEOUT = 60
 
 

@@ -311,3 +311,14 @@ def test_german_wiki_uses_localised_namespace_names(mediawiki_de: MediaWiki):
     assert analysis["user_links"] == ["Alice", "Mallory", "192.0.2.9"]
     assert analysis["section"] == "Achtung"
     assert result["page_title"] == talk
+
+
+def test_non_wikitext_revisions_are_reported_as_structured_data(scenario):
+    wiki = scenario.wiki
+    first = wiki.edit("Mallory", "User:Mallory/data.json", '{"target": "Alice"}', summary="json")
+    second = wiki.edit("Mallory", "User:Mallory/data.json", '{"target": "Alice", "address": "[[User:Alice]]"}',
+                       summary="json 2")
+    [result], _ = resolve(scenario, [diff(first, second)])
+    assert result["content_model"] == "json"
+    assert result["analysis"]["structured_data"] is True
+    assert result["analysis"]["added_text"] == "" and result["analysis"]["user_links"] == []
