@@ -37,7 +37,9 @@ PING_TEMPLATES = frozenset({
     "ping2", "antwort", "pingback", "notify", "hi",
 })
 #: Above this many tokens per side, a changed block is reported whole instead of word-diffed.
-MAX_WORD_DIFF_TOKENS = 4000
+MAX_WORD_DIFF_TOKENS = 2000
+#: Changed blocks longer than this are not given to mwparserfromhell (about 1.7 s per MB).
+MAX_PARSE_CHARS = 200_000
 _CHUNK = 4096
 
 # A signature timestamp: "12:34, 5 January 2024 (UTC)", "12:34, 5. Jan. 2024 (CET)",
@@ -48,6 +50,7 @@ _TIMESTAMP_RE = re.compile(
     r"|(?<!\d)\d{4}(?!\d)[^\n\[\]{}|<>]{1,40}?(?<!\d)\d{1,2}:\d{2}(?!\d))"
     r"\s*\((?:UTC|GMT|[A-Za-z]{2,6}|UTC[+\-−]\d{1,2}(?::?\d{2})?|[^\s()\[\]]{1,8})\)"
 )
+_PING_RE = re.compile(r"\{\{\s*(?:[Tt]emplate:)?([^{}|]+)\|([^{}]*)\}\}")
 _HEADING_RE = re.compile(r"^(={1,6})(.+?)\1[ \t]*$")
 
 
@@ -73,7 +76,8 @@ def analyze_change(old_text: str, new_text: str, namespaces: Mapping[str, int] |
     old_lines = old_text[start:old_end].splitlines(keepends=True)
     new_lines = new_text[start:new_end].splitlines(keepends=True)
     added_blocks: list[str] = []
-    removed_blocks: list[str] = []
+    added: dict[str, list] = {"signatures": [], "pings": [], "user_links": []}
+    removed: dict[str, list] = {"signatures": [], "pings": [], "user_links": []}
     added_readable: list[str] = []
     removed_readable: list[str] = []
     first_change_offset: int | None = None
@@ -90,11 +94,12 @@ def analyze_change(old_text: str, new_text: str, namespaces: Mapping[str, int] |
             first_change_offset = new_offset
         new_offset += len(new_block)
         old_block = "".join(old_lines[i1:i2])
-        if old_block:
-            removed_blocks.append(old_block)
-        if new_block:
-            added_blocks.append(new_block)
-        old_readable, new_readable = readable_text(old_block), readable_text(new_block)
+        added_blocks.append(new_block)
+        old_readable, old_structures = _read_block(old_block, matcher)
+        new_readable, new_structures = _read_block(new_block, matcher)
+        for key in added:
+            added[key] += new_structures[key]
+            removed[key] += old_structures[key]
         if tag == "replace":
             gained, lost = _word_changes(old_readable, new_readable)
             added_readable += gained
@@ -105,8 +110,6 @@ def analyze_change(old_text: str, new_text: str, namespaces: Mapping[str, int] |
             if old_readable:
                 removed_readable.append(old_readable)
 
-    added = _structures("".join(added_blocks), matcher)
-    removed = _structures("".join(removed_blocks), matcher)
     signatures = _subtract(added["signatures"], removed["signatures"])
     signers = {signature["user"] for signature in signatures}
     linked_not_signers = [user for user in _subtract(added["user_links"], removed["user_links"]) if user not in signers]
@@ -131,14 +134,20 @@ def readable_text(wikitext: str) -> str:
     if not wikitext.strip():
         return ""
     try:
-        code = mwparserfromhell.parse(wikitext)
-        for template in code.filter_templates(recursive=False):
-            if _template_name(template) in PING_TEMPLATES:
-                users = _ping_users(template)
-                code.replace(template, " ".join("@" + user for user in users))
-        text = code.strip_code(normalize=True, collapse=True)
+        return _readable(mwparserfromhell.parse(wikitext))
     except (ParserError, ValueError, RecursionError):
-        text = _crude_strip(wikitext)
+        return _tidy(_crude_strip(wikitext))
+
+
+def _readable(code) -> str:
+    """Readable text of parsed wikicode (mutates `code`: pings become "@User")."""
+    for template in code.filter_templates(recursive=False):
+        if _template_name(template) in PING_TEMPLATES:
+            code.replace(template, " ".join("@" + user for user in _ping_users(template)))
+    return _tidy(code.strip_code(normalize=True, collapse=True))
+
+
+def _tidy(text: str) -> str:
     lines = (re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines())
     return "\n".join(line for line in lines if line)
 
@@ -206,7 +215,30 @@ _TOKEN_RE = re.compile(r"\w+|[^\w\s]|\s+")
 
 
 def _word_changes(old: str, new: str) -> tuple[list[str], list[str]]:
-    """Runs of words inserted into / deleted from `old` to give `new` (both readable text)."""
+    """Runs of words inserted into / deleted from `old` to give `new` (both readable text).
+
+    Lines are matched first and only paired lines are word-diffed: word-level matching of
+    whole blocks is quadratic in the number of repeated tokens (spaces, punctuation).
+    """
+    gained: list[str] = []
+    lost: list[str] = []
+    old_lines, new_lines = old.splitlines(), new.splitlines()
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes():
+        if tag == "insert":
+            gained += new_lines[j1:j2]
+        elif tag == "delete":
+            lost += old_lines[i1:i2]
+        elif tag == "replace":
+            pairs = (list(zip(old_lines[i1:i2], new_lines[j1:j2])) if i2 - i1 == j2 - j1
+                     else [("\n".join(old_lines[i1:i2]), "\n".join(new_lines[j1:j2]))])
+            for old_part, new_part in pairs:
+                more_gained, more_lost = _token_changes(old_part, new_part)
+                gained += more_gained
+                lost += more_lost
+    return gained, lost
+
+
+def _token_changes(old: str, new: str) -> tuple[list[str], list[str]]:
     old_tokens, new_tokens = _TOKEN_RE.findall(old), _TOKEN_RE.findall(new)
     if len(old_tokens) > MAX_WORD_DIFF_TOKENS or len(new_tokens) > MAX_WORD_DIFF_TOKENS:
         return ([new] if new else []), ([old] if old else [])
@@ -260,10 +292,33 @@ class _UserLinkMatcher:
         return self.user_of(namespace, rest.split("#", 1)[0])
 
 
-def _structures(wikitext: str, matcher: _UserLinkMatcher) -> dict[str, list]:
-    """Signatures, pinged users and user links in a block of whole lines."""
+def _read_block(wikitext: str, matcher: _UserLinkMatcher) -> tuple[str, dict[str, list]]:
+    """(readable text, structures) of a block of whole lines, parsing it at most once.
+
+    Blocks beyond MAX_PARSE_CHARS (a bot rewriting a whole page) skip mwparserfromhell:
+    regexes give the same facts, only the readable text is rougher.
+    """
     if not wikitext.strip():
-        return {"signatures": [], "pings": [], "user_links": []}
+        return "", {"signatures": [], "pings": [], "user_links": []}
+    signatures = _signatures(wikitext, matcher)
+    if len(wikitext) <= MAX_PARSE_CHARS:
+        try:
+            code = mwparserfromhell.parse(wikitext)
+            pings = [user for template in code.filter_templates(recursive=True)
+                     if _template_name(template) in PING_TEMPLATES for user in _ping_users(template)]
+            user_links = [user for link in code.filter_wikilinks(recursive=True)
+                          if (user := matcher.user_of_title(str(link.title)))]
+            return _readable(code), {"signatures": signatures, "pings": pings, "user_links": user_links}
+        except (ParserError, ValueError, RecursionError):
+            pass
+    user_links = [user for m in matcher.link_re.finditer(wikitext) if (user := matcher.user_of(m.group(1), m.group(2)))]
+    pings = [_normalize_user(name) for m in _PING_RE.finditer(wikitext)
+             if _fold(m.group(1)) in PING_TEMPLATES
+             for name in m.group(2).split("|") if name.strip() and "=" not in name]
+    return _tidy(_crude_strip(wikitext)), {"signatures": signatures, "pings": pings, "user_links": user_links}
+
+
+def _signatures(wikitext: str, matcher: _UserLinkMatcher) -> list[dict]:
     signatures: list[dict] = []
     for line in wikitext.splitlines():
         links = [(m.start(), matcher.user_of(m.group(1), m.group(2))) for m in matcher.link_re.finditer(line)]
@@ -276,21 +331,7 @@ def _structures(wikitext: str, matcher: _UserLinkMatcher) -> dict[str, list]:
             if candidates:
                 signatures.append({"user": candidates[-1], "timestamp": stamp.group(0).strip()})
             previous_end = stamp.end()
-    pings: list[str] = []
-    user_links: list[str] = []
-    try:
-        code = mwparserfromhell.parse(wikitext)
-        for template in code.filter_templates(recursive=True):
-            if _template_name(template) in PING_TEMPLATES:
-                pings += _ping_users(template)
-        for link in code.filter_wikilinks(recursive=True):
-            user = matcher.user_of_title(str(link.title))
-            if user:
-                user_links.append(user)
-    except (ParserError, ValueError, RecursionError):
-        user_links = [user for m in matcher.link_re.finditer(wikitext)
-                      if (user := matcher.user_of(m.group(1), m.group(2)))]
-    return {"signatures": signatures, "pings": pings, "user_links": user_links}
+    return signatures
 
 
 def _template_name(template) -> str:
