@@ -25,6 +25,7 @@ import contextlib
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -220,6 +221,7 @@ class MediaWiki:
         self.process = subprocess.Popen(
             [PHP, "-S", f"127.0.0.1:{self.port}", "-t", str(MEDIAWIKI_DIR)],
             cwd=MEDIAWIKI_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: PHP_CLI_SERVER_WORKERS forks workers
         )
         log.close()
         deadline = time.monotonic() + 30
@@ -237,13 +239,19 @@ class MediaWiki:
             time.sleep(0.1)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        """Stop the server and its forked workers (the whole process group it leads)."""
+        if self.process is None:
+            return
+        group = self.process.pid  # start_new_session made the server its group leader
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGKILL)
+        self.process.wait()
         self.process = None
 
     # --- API helpers (logged in with bot passwords) --------------------------------------
