@@ -347,7 +347,9 @@ class _WikiBatch:
             return oldid, nexts.get(oldid) or oldid
         if newid == "cur" or newid == 0:
             revision = self.revisions.get(oldid)
-            return oldid, int(revision["_page"].get("lastrevid", 0)) or None if revision else None
+            if revision is None:
+                return oldid, None
+            return oldid, int(revision["_page"].get("lastrevid", 0)) or None
         return oldid, newid
 
     def _describe(self, link: dict, old_id: int | None, new_id: int | None) -> None:
