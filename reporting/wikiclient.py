@@ -1,0 +1,290 @@
+"""The one client for all wiki I/O (MediaWiki Action API, and w.wiki short links).
+
+Why one client: Wikimedia's API etiquette (a descriptive User-Agent, gzip, requests in
+series, honouring 429 + Retry-After, maxlag) and the tool's safety rules (no redirects
+followed, every request bounded in time and size, anonymous calls only) must hold for
+every request, so they live in one place.
+
+Contracts:
+- The client requests exactly the URL it is given and never follows a redirect. Callers
+  MUST only pass API URLs that come from the wiki registry (never a URL taken from user
+  input); a 3xx answer is an error (`WikiUnavailable(..., "redirect")`).
+- Calls are anonymous: the session keeps no cookies and sends no credentials, so the API
+  never hands out content that the public may not see (revision-deleted text, suppressed
+  edits, deleted pages).
+- Every request has a total deadline (`timeout`, connect + whole body), so a slow or
+  trickling server cannot hang a caller.
+- Failures after retries raise `WikiUnavailable(api_url, reason)`; API-level errors raise
+  `WikiApiError(code, info)`. Nothing else escapes for network trouble.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import http.cookiejar
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from urllib.parse import urlencode, urlsplit
+
+import requests
+import urllib3
+
+#: Answers larger than this are refused (protects memory against a broken or hostile server).
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+#: Continuation rounds allowed in `query_all` before giving up (a misbehaving wiki could loop).
+MAX_CONTINUATIONS = 50
+#: Past this length the query goes into a POST body instead of the URL.
+MAX_QUERY_STRING = 4000
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class WikiUnavailable(Exception):
+    """The wiki could not be reached or kept failing; worth retrying later."""
+
+    def __init__(self, api_url: str, reason: str):
+        super().__init__(f"{api_url}: {reason}")
+        self.api_url = api_url
+        self.reason = reason
+
+
+class WikiApiError(Exception):
+    """The API answered with an error object (bad parameters, unknown module, ...)."""
+
+    def __init__(self, code: str, info: str):
+        super().__init__(f"{code}: {info}")
+        self.code = code
+        self.info = info
+
+
+def build_user_agent(tool: str, version: str, url: str, contact: str) -> str:
+    """The User-Agent Wikimedia's policy asks for: `<tool>/<version> (<url>; <contact>) python-requests/<v>`."""
+    return f"{tool}/{version} ({url}; {contact}) python-requests/{requests.__version__}"
+
+
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    def set_ok(self, cookie, request):  # noqa: D102 - refuses every cookie
+        return False
+
+    def return_ok(self, cookie, request):  # noqa: D102
+        return False
+
+
+class WikiClient:
+    """Blocking Action API client; one instance may be shared by a worker (calls are serial)."""
+
+    def __init__(self, user_agent: str, timeout: float = 10.0, max_retries: int = 3,
+                 session: requests.Session | None = None, *, max_retry_wait: float = 30.0,
+                 backoff: float = 0.5, maxlag: int | None = None,
+                 sleep: Callable[[float], None] = time.sleep):
+        """`max_retries` counts retries after the first attempt. A Retry-After longer than
+        `max_retry_wait` seconds is not waited for: the wiki counts as unavailable now.
+        `maxlag` (e.g. 5) is for background jobs, as Wikimedia asks."""
+        if not user_agent or user_agent.lower().startswith(("python-requests", "python-urllib")) or "(" not in user_agent:
+            raise ValueError("a descriptive User-Agent with contact details is required")
+        self.user_agent = user_agent
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.max_retry_wait = max_retry_wait
+        self.backoff = backoff
+        self.maxlag = maxlag
+        self._sleep = sleep
+        self.session = session or requests.Session()
+        self.session.cookies.set_policy(_NoCookies())
+        self.session.cookies.clear()
+        self.session.trust_env = False  # no proxies or .netrc credentials picked up from the environment
+        self.request_count = 0
+        self.requests_by_url: Counter[str] = Counter()
+
+    # --- public API --------------------------------------------------------------------
+
+    def get(self, api_url: str, params: dict) -> dict:
+        """One API request (with retries); returns the decoded JSON (formatversion=2)."""
+        full = {**params, "format": "json", "formatversion": "2"}
+        if self.maxlag is not None:
+            full.setdefault("maxlag", str(self.maxlag))
+        data = self._api_request(api_url, full)
+        error = data.get("error")
+        if error:
+            raise WikiApiError(str(error.get("code", "unknown")), str(error.get("info", "")))
+        return data
+
+    def query_all(self, api_url: str, params: dict) -> dict:
+        """An action=query request followed through `continue` until done, merged into one result.
+
+        Pages are merged by page id (or title), their `revisions` lists concatenated; list
+        modules' lists are concatenated; `badrevids` and other mappings are unioned.
+        """
+        merged: dict = {}
+        cont: dict = {}
+        for _ in range(MAX_CONTINUATIONS):
+            data = self.get(api_url, {**params, "action": "query", **cont})
+            _merge_query(merged, data.get("query", {}))
+            if "continue" not in data:
+                return {"query": merged}
+            cont = {k: str(v) for k, v in data["continue"].items()}
+        raise WikiUnavailable(api_url, "too-many-continuations")
+
+    def head_location(self, url: str) -> str | None:
+        """One HEAD request, redirects not followed; returns the Location header of a 3xx answer.
+
+        Meant for w.wiki short links: the target must be checked by the caller like any
+        pasted link before anything is requested from it.
+        """
+        _check_url(url)
+        response = self._send("HEAD", url, data=None, api_url=url)
+        if 300 <= response.status_code < 400:
+            return response.headers.get("Location")
+        return None
+
+    # --- transport -------------------------------------------------------------------------
+
+    def _api_request(self, api_url: str, params: dict) -> dict:
+        _check_url(api_url)
+        query = urlencode(params)
+        if len(query) > MAX_QUERY_STRING:
+            response = self._send("POST", api_url, data=params, api_url=api_url)
+        else:
+            response = self._send("GET", f"{api_url}?{query}", data=None, api_url=api_url)
+        if 300 <= response.status_code < 400:
+            raise WikiUnavailable(api_url, "redirect")
+        if response.status_code != 200:
+            raise WikiUnavailable(api_url, f"http-{response.status_code}")
+        try:
+            data = json.loads(response.content)
+        except ValueError:
+            raise WikiUnavailable(api_url, "invalid-json") from None
+        if not isinstance(data, dict):
+            raise WikiUnavailable(api_url, "invalid-json")
+        return data
+
+    def _send(self, method: str, url: str, *, data: dict | None, api_url: str) -> requests.Response:
+        """Send with retries on 429/5xx (honouring Retry-After), timeouts and connection errors."""
+        reason = "unknown"
+        for attempt in range(self.max_retries + 1):
+            wait: float | None = self.backoff * (2 ** attempt)
+            try:
+                response = self._send_once(method, url, data=data, api_url=api_url)
+            except requests.Timeout:
+                reason = "timeout"
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
+                    requests.exceptions.ContentDecodingError):
+                reason = "connection-error"
+            except _TooLarge:
+                raise WikiUnavailable(api_url, "response-too-large") from None
+            except requests.RequestException:
+                raise WikiUnavailable(api_url, "request-failed") from None
+            else:
+                lagged = response.status_code == 200 and _is_maxlag_error(response)
+                if response.status_code not in RETRY_STATUSES and not lagged:
+                    return response
+                reason = "maxlag" if lagged else f"http-{response.status_code}"
+                retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+                if retry_after is not None:
+                    if retry_after > self.max_retry_wait:
+                        raise WikiUnavailable(api_url, reason)
+                    wait = retry_after
+            if attempt < self.max_retries:
+                self._sleep(wait)
+        raise WikiUnavailable(api_url, reason)
+
+    def _send_once(self, method: str, url: str, *, data: dict | None, api_url: str) -> requests.Response:
+        self.request_count += 1
+        self.requests_by_url[api_url] += 1
+        deadline = time.monotonic() + self.timeout
+        response = self.session.request(
+            method, url, data=data, timeout=(self.timeout, self.timeout), stream=True, allow_redirects=False,
+            headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip", "Accept": "application/json"},
+        )
+        try:
+            body = bytearray()
+            if method != "HEAD":
+                # read1 returns whatever one socket read gives, so a trickling server is caught
+                # by the deadline (iter_content would block until a whole chunk arrived).
+                while chunk := self._read_some(response):
+                    body += chunk
+                    if len(body) > MAX_RESPONSE_BYTES:
+                        raise _TooLarge()
+                    if time.monotonic() > deadline:
+                        raise requests.Timeout("total deadline exceeded")
+            response._content = bytes(body)
+            response._content_consumed = True
+        finally:
+            response.close()
+        return response
+
+
+    @staticmethod
+    def _read_some(response: requests.Response) -> bytes:
+        try:
+            return response.raw.read1(64 * 1024, decode_content=True)
+        except urllib3.exceptions.ReadTimeoutError as error:
+            raise requests.Timeout(str(error)) from None
+        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError, OSError) as error:
+            raise requests.ConnectionError(str(error)) from None
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _check_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+        raise ValueError(f"refusing to request {url!r}")
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _is_maxlag_error(response: requests.Response) -> bool:
+    if response.headers.get("MediaWiki-API-Error") == "maxlag":
+        return True
+    return False
+
+
+def _merge_query(merged: dict, part: dict) -> None:
+    for key, value in part.items():
+        if key == "pages" and isinstance(value, list):
+            pages = merged.setdefault("pages", [])
+            index = {(p.get("pageid"), p.get("title")): p for p in pages}
+            for page in value:
+                known = index.get((page.get("pageid"), page.get("title")))
+                if known is None:
+                    pages.append(page)
+                    index[(page.get("pageid"), page.get("title"))] = page
+                    continue
+                for field_name, field_value in page.items():
+                    if field_name == "revisions":
+                        known.setdefault("revisions", []).extend(field_value)
+                    else:
+                        known.setdefault(field_name, field_value)
+        elif isinstance(value, list):
+            merged.setdefault(key, []).extend(value)
+        elif isinstance(value, dict):
+            merged.setdefault(key, {}).update(value)
+        else:
+            merged[key] = value
+
+
+def fetch_siteinfo(client: WikiClient, api_url: str) -> dict:
+    """The raw `meta=siteinfo` answer (general, namespaces, aliases, special page aliases).
+
+    Callers cache it (it changes rarely); it gives the localised names that link parsing
+    and signature detection need.
+    """
+    return client.get(api_url, {
+        "action": "query", "meta": "siteinfo",
+        "siprop": "general|namespaces|namespacealiases|specialpagealiases",
+    })
