@@ -266,10 +266,12 @@ class WikiRegistry:
             if not isinstance(site, dict) or not isinstance(site.get("url"), str):
                 return
             try:
-                host = urlsplit(site["url"]).hostname or ""
+                parts = urlsplit(site["url"])
+                host = parts.hostname or ""
             except ValueError:
                 return
-            if normalize_host(host) != host or host in sites:
+            # Only a bare https host: no user-info, port or look-alike ever enters the registry.
+            if parts.netloc != host or normalize_host(host) != host or host in sites:
                 return
             dbname = site.get("dbname") if isinstance(site.get("dbname"), str) else None
             sites[host] = Wiki(
