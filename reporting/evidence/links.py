@@ -498,6 +498,8 @@ class _Parser:
         if self.context is None:
             return {"error": "no-context-wiki"}
         pieces = [html.unescape(piece) for piece in inner.split("|")]
+        if len(pieces) < 2:
+            return {"error": "not-a-link"}
         name = normalize_text(pieces[0]).lower()
         positional: list[str] = []
         named: dict[str, str] = {}

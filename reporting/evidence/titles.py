@@ -163,8 +163,13 @@ def split_title(
             return "unknown-wiki"
         if target.private:
             return "private-wiki"
-        if target == current and not registry.is_language_code(prefix.lower()):
-            # A project's own name ("Wikipedia:" on a Wikipedia) is its project namespace.
+        if (
+            target == current
+            and len(prefix) > 3
+            and siteinfo_for(current) is None
+        ):
+            # Without siteinfo the namespace check above was blind; a project's own name
+            # ("Wikipedia:" on a Wikipedia, "Commons:" on Commons) is its project namespace.
             return _finish(current, None, None, dbkey)
         current = target
         dbkey = rest.strip("_")
