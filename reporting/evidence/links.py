@@ -72,7 +72,9 @@ _COMMENT_ID = re.compile(
 )
 # UrlShortener's code alphabet.
 _SHORT_CODE = re.compile(r"[0-9A-Za-z$\-_.!~]{1,64}\Z")
-_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://")
+# Bounded so that searching long prose stays linear.
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]{0,31})://")
+_MAX_AUTHORITY_LENGTH = 300
 _HOSTISH_AUTHORITY = re.compile(
     r"(?:[^\s/?#\\@\[\]]*@)?(?:\[[^\s/?#\\\]]*\]|[^\s/?#\\:@\[\]]*\.[^\s/?#\\:@\[\]]*)(?::\d*)?\Z"
 )
@@ -128,10 +130,11 @@ class _Parser:
         if text.startswith("{{") and text.endswith("}}"):
             return self._template(text[2:-2])
         if text.startswith("[") and text.endswith("]") and len(text) > 2:
-            inner = text[1:-1].strip().split(None, 1)
-            return self._url(inner[0]) if inner and _looks_like_url(inner[0]) else {
-                "error": "not-a-link"
-            }
+            # An external link in wikitext: [url label].
+            words = text[1:-1].split(None, 1)
+            if not words or not _looks_like_url(words[0]):
+                return {"error": "not-a-link"}
+            return self._url(words[0])
         if _looks_like_url(text):
             return self._url(text)
         if ":" in text:
@@ -545,10 +548,10 @@ class _Parser:
             return {"error": "not-a-link"}
         return self._interpret(parsed.wiki, parsed, Params(), None)
 
-    def _with_fragment(self, result: dict, fragment: str | None) -> dict:
-        if fragment and "error" not in result and result.get("kind") != "comment":
-            result["fragment"] = fragment
-        elif fragment and result.get("kind") == "comment" and result.get("comment_id") != fragment:
+    @staticmethod
+    def _with_fragment(result: dict, fragment: str | None) -> dict:
+        """Keep the fragment, unless it already became the comment id."""
+        if fragment and "error" not in result and result.get("comment_id") != fragment:
             result["fragment"] = fragment
         return result
 
@@ -575,7 +578,9 @@ def _looks_like_url(text: str) -> bool:
     if _SCHEME.match(text) or text.startswith("//"):
         return True
     authority = re.split(r"[/?#\\]", text, maxsplit=1)[0]
-    return bool(authority) and bool(_HOSTISH_AUTHORITY.match(authority))
+    if not authority or len(authority) > _MAX_AUTHORITY_LENGTH:
+        return False
+    return bool(_HOSTISH_AUTHORITY.match(authority))
 
 
 def _is_short_url_host(authority: str) -> bool:
@@ -718,14 +723,15 @@ def _find_items(parser: _Parser, line: str) -> list[tuple[int, str]]:
     rest = "".join(blanked)
     for match in _TOKEN.finditer(rest):
         token = _trim_token(match.group(0))
-        if not token:
+        if not token or len(token) > MAX_INPUT_LENGTH:
             continue
-        is_url = _SCHEME.search(token) is not None or token.startswith("//")
-        if is_url:
-            token = token[_SCHEME.search(token).start():] if _SCHEME.search(token) else token
-        elif "/" in token and _looks_like_url(token):
-            is_url = True
-        if is_url or parser.is_bare_special_title(token):
+        scheme = _SCHEME.search(token)
+        if scheme:
+            # Prose glued to a URL ("see:https://..."): the link starts at its scheme.
+            items.append((match.start() + scheme.start(), token[scheme.start():]))
+        elif token.startswith("//") or ("/" in token and _looks_like_url(token)):
+            items.append((match.start(), token))
+        elif parser.is_bare_special_title(token):
             items.append((match.start(), token))
     items.sort(key=lambda item: item[0])
     return items

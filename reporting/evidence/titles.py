@@ -30,7 +30,6 @@ __all__ = [
 
 NS_MEDIA = -2
 NS_SPECIAL = -1
-NS_USER = 2
 
 SiteInfoLookup = Callable[[Wiki], "SiteInfo | None"]
 

@@ -579,3 +579,27 @@ def test_parse_evidence_textarea():
 )
 def test_parse_evidence_counts(text, count):
     assert len(parse_evidence(text, EN, REGISTRY, siteinfo_for)) == count
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x" * 100000 + " " + "a/" * 20000,
+        "a." * 50000 + "/x",
+        "https://" + "a." * 2000 + "/x",
+        "Special:" + "a:" * 50000 + "/x",
+        ":" * 100000,
+        "[[" + "a|" * 100000 + "]]",
+        "{{diff|" * 20000,
+        "x://" * 30000,
+    ],
+)
+def test_pathological_input_stays_fast(text):
+    # Regular expressions over pasted prose must stay linear: no request can hang the form.
+    import time
+
+    start = time.monotonic()
+    results = parse_evidence(text, EN, REGISTRY, siteinfo_for)
+    single = parse_link(text, EN, REGISTRY, siteinfo_for)
+    assert time.monotonic() - start < 2
+    assert all("input" in r for r in results) and "input" in single
