@@ -1,6 +1,7 @@
 """Evidence link parsing: every form of REFERENCE §1, read the way MediaWiki 1.39 reads it."""
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -596,8 +597,6 @@ def test_parse_evidence_counts(text, count):
 )
 def test_pathological_input_stays_fast(text):
     # Regular expressions over pasted prose must stay linear: no request can hang the form.
-    import time
-
     start = time.monotonic()
     results = parse_evidence(text, EN, REGISTRY, siteinfo_for)
     single = parse_link(text, EN, REGISTRY, siteinfo_for)
