@@ -90,12 +90,13 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     security.init_app(app)
 
     from . import auth, cli, errors
-    from .views import api, pages
+    from .views import api, evidence, pages
 
     app.jinja_env.globals["current_session_user"] = auth.current_user
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(evidence.bp)
     errors.init_app(app)
     cli.init_app(app)
     return app

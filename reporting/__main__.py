@@ -2,7 +2,8 @@
 
 ``python -m reporting init-instance [DIR]`` prepares the embedded defaults
 (the app needs the keys it creates, so it cannot be a ``flask`` command);
-``python -m reporting config-doc`` prints the README's configuration table.
+``python -m reporting config-doc [--update README.md]`` prints (or rewrites in
+place) the README's configuration table.
 """
 from __future__ import annotations
 
@@ -17,6 +18,14 @@ def main(argv: list[str]) -> int:
         from . import create_app  # noqa: F401  (imports every module that declares settings)
         from .config import readme_table
 
+        if argv[1:2] == ["--update"]:
+            path = Path(argv[2] if len(argv) > 2 else "README.md")
+            lines = path.read_text(encoding="utf-8").split("\n")
+            start = next(i for i, line in enumerate(lines) if line.startswith("| envvar |"))
+            end = next(i for i in range(start, len(lines)) if not lines[i].startswith("|"))
+            lines[start:end] = readme_table().split("\n")
+            path.write_text("\n".join(lines), encoding="utf-8")
+            return 0
         print(readme_table())
         return 0
     if argv[:1] != ["init-instance"]:

@@ -137,6 +137,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("session_lifetime_hours", _parse_positive_int, 12, "Hours before a login session expires."),
     Setting("contact", _parse_str, "https://meta.wikimedia.org/wiki/Trust_and_Safety",
             "Contact URL or address in the User-Agent of requests to wikis (Wikimedia's policy)."),
+    Setting("tool_url", _parse_str, "https://incident-reporting.toolforge.org",
+            "Public URL of the tool, sent in the User-Agent of requests to wikis."),
     Setting("oauth.consumer_key", _parse_str, None, "OAuth 1.0a consumer key (from meta.wikimedia.org)."),
     Setting("oauth.consumer_secret", _parse_str, None, "OAuth 1.0a consumer secret.", secret=True),
     Setting("oauth.index_url", _parse_str, "https://meta.wikimedia.org/w/index.php",

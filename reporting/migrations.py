@@ -29,6 +29,7 @@ def _create_tables(connection: Connection) -> None:
 
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "create tables", _create_tables),
+    (4, "wiki registry table", _create_tables),
 )
 
 

@@ -93,3 +93,13 @@ audit_log = Table(
     Index("ix_audit_report", "report_id", "at"),
     **_MYSQL,
 )
+
+wiki_registry = Table(
+    "wiki_registry",
+    metadata,
+    # One row: the last good sitematrix, as WikiRegistry.to_json().
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("fetched_at", DateTime, nullable=False),
+    Column("data", Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb"), nullable=False),
+    **_MYSQL,
+)

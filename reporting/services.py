@@ -8,11 +8,8 @@ do exactly the same thing.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
-
 from flask import current_app
 
 from .config import Config, ConfigError
@@ -20,41 +17,19 @@ from .crypto import InvalidKeyError, Sealer
 from .delivery.base import Connector
 from .delivery.maildir import MaildirConnector
 from .delivery.outbox import deliver_due
+from .evidence.service import Evidence
 from .reports import Submission, new_reference
 from .store import Reporter, Store
+from .wikiclient import WikiClient, build_user_agent
 
 log = logging.getLogger(__name__)
-
-# Until the wiki registry (sitematrix) is loaded, these domains are Wikimedia's.
-_PROJECT_DOMAINS = ("wikipedia.org", "wiktionary.org", "wikibooks.org", "wikinews.org", "wikiquote.org",
-                    "wikisource.org", "wikiversity.org", "wikivoyage.org")
-_SPECIAL_WIKIS = frozenset({
-    "commons.wikimedia.org", "meta.wikimedia.org", "species.wikimedia.org", "incubator.wikimedia.org",
-    "www.wikidata.org", "www.mediawiki.org", "www.wikifunctions.org", "wikitech.wikimedia.org",
-})
-_LANGUAGE_LABEL = re.compile(r"^[a-z][a-z0-9]{1,11}(?:-[a-z0-9]{1,8})*$")
-
-
-def normalize_wiki_builtin(raw: str) -> str | None:
-    """A Wikimedia wiki's host name from what a reporter typed, or None."""
-    host = raw.strip().lower().rstrip(".")
-    host = re.sub(r"^https?://", "", host).split("/")[0]
-    if host in _SPECIAL_WIKIS:
-        return host
-    labels = host.split(".")
-    if len(labels) == 4 and labels[1] == "m":
-        labels = [labels[0], *labels[2:]]
-    if len(labels) == 3 and ".".join(labels[1:]) in _PROJECT_DOMAINS and _LANGUAGE_LABEL.match(labels[0]):
-        return ".".join(labels)
-    return None
-
 
 @dataclass
 class Services:
     config: Config
     instance_path: Path
     store: Store
-    normalize_wiki: Callable[[str], str | None]
+    evidence: Evidence
     default_destination: str
 
     @classmethod
@@ -73,8 +48,13 @@ class Services:
         if migrate:
             store.migrate()
         default = config["delivery.default"] or f"maildir:{instance_path / 'maildir'}"
-        return cls(config=config, instance_path=instance_path, store=store,
-                   normalize_wiki=normalize_wiki_builtin, default_destination=default)
+        client = WikiClient(user_agent(config), timeout=config["wikis.timeout_seconds"])
+        evidence = Evidence(client, config["wikis.extra"], store.load_wiki_registry)
+        return cls(config=config, instance_path=instance_path, store=store, evidence=evidence,
+                   default_destination=default)
+
+    def normalize_wiki(self, raw: str) -> str | None:
+        return self.evidence.normalize_wiki(raw)
 
     def connector_for(self, destination: str) -> Connector:
         """The connector that delivers to ``destination`` (a destination URL)."""
@@ -101,6 +81,13 @@ class Services:
             except Exception:  # the report is stored; the worker retries
                 log.exception("immediate delivery after %s failed", ref)
         return ref
+
+
+def user_agent(config: Config) -> str:
+    """Wikimedia's User-Agent policy: tool, version, URL and a way to reach us."""
+    from . import __version__
+
+    return build_user_agent("incident-reporting", __version__, config["tool_url"], config["contact"])
 
 
 def _toolsdb_url(config: Config) -> str | None:

@@ -322,6 +322,25 @@ class Store:
         age = (now - oldest).total_seconds() if oldest is not None else 0.0
         return {"pending": int(pending), "failed": int(failed or 0), "oldest_pending_seconds": round(age, 1)}
 
+    # -- wiki registry ---------------------------------------------------
+
+    def save_wiki_registry(self, data: str, now: datetime | None = None) -> None:
+        """Replace the stored sitematrix (one row) in one transaction."""
+        table = schema.wiki_registry
+        with self.engine.begin() as connection:
+            connection.execute(table.delete())
+            connection.execute(table.insert().values(id=1, fetched_at=now or utcnow(), data=data))
+
+    def load_wiki_registry(self) -> str | None:
+        with self.engine.connect() as connection:
+            return connection.execute(select(schema.wiki_registry.c.data)).scalar()
+
+    def wiki_registry_age(self, now: datetime | None = None) -> float | None:
+        """Seconds since the last sitematrix refresh, None if never."""
+        with self.engine.connect() as connection:
+            fetched = connection.execute(select(schema.wiki_registry.c.fetched_at)).scalar()
+        return None if fetched is None else ((now or utcnow()) - fetched).total_seconds()
+
     def ping(self) -> bool:
         with self.engine.connect() as connection:
             return connection.execute(select(1)).scalar() == 1

@@ -4,7 +4,10 @@ import pytest
 
 from reporting.reports import (CATEGORIES, EMERGENCY_CATEGORIES, looks_like_reference, new_reference,
                                severity_of, validate_submission)
-from reporting.services import normalize_wiki_builtin
+from reporting.evidence.service import Evidence
+from reporting.wikiclient import WikiClient
+
+normalize_wiki_builtin = Evidence(WikiClient("test/1 (https://example.org; test@example.org)"), {}).normalize_wiki
 
 
 def valid(**changes):

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, jsonify, redirect, render_template, request,
 
 from ..auth import current_user, login_required
 from ..i18n import current_language
-from ..reports import (CATEGORIES, EMERGENCY_CATEGORIES, MAX_DESCRIPTION_CHARS, MAX_EVIDENCE_LINKS,
+from ..reports import (EMERGENCY_CATEGORIES, MAX_DESCRIPTION_CHARS, MAX_EVIDENCE_LINKS,
                        MAX_REPORTED_USERS, NON_EMERGENCY_CATEGORIES, looks_like_reference, validate_submission)
 from ..services import services
 from ..store import Reporter
@@ -21,10 +21,11 @@ def reporter_from_session() -> Reporter:
                     editcount=user.editcount, registered=user.registered, confirmed_email=user.confirmed_email)
 
 
-def _render_form(form, status: int = 200):
+def _render_form(form, status: int = 200, preview: list[dict] | None = None):
     return render_template(
         "report_form.html",
         form=form,
+        preview=preview,
         emergency_categories=EMERGENCY_CATEGORIES,
         other_categories=NON_EMERGENCY_CATEGORIES,
         limits={"users": MAX_REPORTED_USERS, "links": MAX_EVIDENCE_LINKS, "description": MAX_DESCRIPTION_CHARS},
@@ -51,12 +52,21 @@ def submit_report():
         return render_template("error.html", message_key=f"reporting-error-{error.code}"), \
             415 if error.code == "unsupported-media-type" else 400
     form = form_from_request(request)
+    if request.form.get("action") == "check":
+        # "Check the links" without JavaScript: resolve and show, store nothing.
+        return _render_form(form, preview=check_evidence(form.evidence, form.wiki))
     submission, errors = validate_submission(form_data(form), services().normalize_wiki)
     if errors:
         form.errors = errors
         return _render_form(form, 422)
     ref = services().submit(submission, reporter_from_session(), current_language())
     return redirect(url_for("pages.my_report", ref=ref, submitted=1), code=303)
+
+
+def check_evidence(text: str, wiki: str) -> list[dict]:
+    evidence = services().evidence
+    links = evidence.parse(text, evidence.normalize_wiki(wiki) if wiki.strip() else None)
+    return evidence.resolve(links[:MAX_EVIDENCE_LINKS])
 
 
 @bp.route("/reports")

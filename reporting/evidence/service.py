@@ -1,0 +1,105 @@
+"""Evidence for the app: one registry, one wiki client, one siteinfo cache.
+
+Views, ``Services.submit`` and the worker all go through :class:`Evidence`,
+so the SSRF rules (only registry wikis, API URLs built by us) and the
+request budget hold everywhere. The registry comes from the database (the
+sitematrix stored by ``flask --app app reporting refresh-wikis``), falls back
+to the built-in Wikimedia domain rule on a fresh install, and always
+includes the wikis an operator registered in ``wikis.extra``.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Callable
+
+from ..config import Setting, _parse_mapping, _parse_str, register_settings
+from ..wikiclient import WikiClient
+from ..wikis import SiteInfoCache, WikiRegistry
+from .links import parse_evidence, parse_link
+from .resolve import cached_siteinfo, resolve_links
+
+log = logging.getLogger(__name__)
+
+register_settings(
+    Setting("wikis.extra", _parse_mapping, {},
+            "Extra wikis evidence may come from, host → API URL (e.g. a test wiki); "
+            "a mapping in config.yaml or a JSON object in the envvar. Operators only."),
+    Setting("wikis.sitematrix_api_url", _parse_str, "https://meta.wikimedia.org/w/api.php",
+            "API that answers `action=sitematrix` for `refresh-wikis`."),
+    Setting("wikis.timeout_seconds", lambda v: float(v), 8.0,
+            "Timeout of one request to a wiki while a reporter waits."),
+)
+
+REGISTRY_RELOAD_SECONDS = 3600.0
+
+
+class Evidence:
+    """Parse and resolve evidence links against known wikis only."""
+
+    def __init__(self, client: WikiClient, extra_wikis: dict[str, str],
+                 load_sitematrix: Callable[[], str | None] = lambda: None) -> None:
+        self.client = client
+        self._extra = {str(host): str(url) for host, url in extra_wikis.items()}
+        self._load_sitematrix = load_sitematrix
+        self._registry: WikiRegistry | None = None
+        self._loaded_at = 0.0
+        self._lock = threading.Lock()
+        # One raw-siteinfo cache (resolve.cached_siteinfo) serves both the
+        # parser's aliases and the resolver's namespace names.
+        self.siteinfo = SiteInfoCache(lambda wiki: cached_siteinfo(self.client, wiki.api_url))
+
+    @property
+    def registry(self) -> WikiRegistry:
+        """The current registry; re-read from the database hourly so every
+        replica picks up a refreshed sitematrix."""
+        if self._registry is None or time.monotonic() - self._loaded_at > REGISTRY_RELOAD_SECONDS:
+            with self._lock:
+                self._registry = self._build_registry()
+                self._loaded_at = time.monotonic()
+        return self._registry
+
+    def _build_registry(self) -> WikiRegistry:
+        registry = WikiRegistry.builtin()
+        try:
+            stored = self._load_sitematrix()
+            if stored:
+                registry = WikiRegistry.from_json(stored)
+        except Exception as error:  # a broken row must not take the form down
+            log.error("stored wiki registry unusable (%s); using the built-in rule", type(error).__name__)
+        return registry.with_extra(self._extra)
+
+    def normalize_wiki(self, raw: str) -> str | None:
+        """The registry's host for what a reporter typed in the wiki field, or None.
+
+        Accepts a bare host or a pasted URL of the wiki (people paste what
+        their address bar shows).
+        """
+        text = raw.strip()
+        if "/" in text:
+            text = text.split("//", 1)[-1].split("/", 1)[0]
+        wiki, error = self.registry.check(text)
+        return wiki.host if wiki is not None and error is None else None
+
+    def api_url_for(self, host: str) -> str | None:
+        wiki = self.registry.lookup(host)
+        return wiki.api_url if wiki is not None else None
+
+    def parse(self, text: str, context_wiki: str | None) -> list[dict]:
+        return parse_evidence(text, context_wiki, self.registry, self.siteinfo)
+
+    def resolve(self, links: list[dict]) -> list[dict]:
+        """Resolve parsed links; never raises for wiki trouble (links stay
+        ``unresolved`` with a reason and are retried later)."""
+        registry = self.registry
+        return resolve_links(
+            links, self.client, self.api_url_for,
+            reparse=lambda url: parse_link(url, None, registry, self.siteinfo),
+            siteinfo_for=lambda api_url: cached_siteinfo(self.client, api_url),
+        )
+
+    def fetch_sitematrix(self, api_url: str) -> WikiRegistry:
+        """Download the sitematrix; raises if it is unusable (the old one stays)."""
+        data = self.client.get(api_url, {"action": "sitematrix", "smlimit": "5000"})
+        return WikiRegistry.from_sitematrix(data)
