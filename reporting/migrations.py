@@ -27,8 +27,14 @@ def _create_tables(connection: Connection) -> None:
     schema.metadata.create_all(connection, checkfirst=True)
 
 
+def _create_barred_users(connection: Connection) -> None:
+    """2: the Trust & Safety bar list (already there on databases created at 2)."""
+    schema.barred_users.create(connection, checkfirst=True)
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "create tables", _create_tables),
+    (2, "barred_users", _create_barred_users),
 )
 
 

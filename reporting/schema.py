@@ -93,3 +93,14 @@ audit_log = Table(
     Index("ix_audit_report", "report_id", "at"),
     **_MYSQL,
 )
+
+# Users Trust & Safety barred from reporting: only the keyed hash of the user
+# name (Sealer.index_hash), so the list names nobody.
+barred_users = Table(
+    "barred_users",
+    metadata,
+    Column("username_hash", String(64), primary_key=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("reason", String(40), nullable=False),  # a code from eligibility.BAR_REASONS
+    **_MYSQL,
+)

@@ -29,10 +29,10 @@ def store(database_url):
 
 
 def test_migrations_are_versioned_and_idempotent(store):
-    assert store.migrate() == 1
-    assert store.migrate() == 1
+    assert store.migrate() == 2
+    assert store.migrate() == 2
     with store.engine.connect() as connection:
-        assert connection.execute(select(schema.schema_version.c.version)).scalars().all() == [1]
+        assert connection.execute(select(schema.schema_version.c.version)).scalars().all() == [1, 2]
 
 
 def test_report_and_outbox_row_are_written_together(store):
