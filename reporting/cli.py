@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 
 from .crypto import generate_key
 from .eligibility import BAR_REASONS, bar, unbar
@@ -30,7 +31,8 @@ def write_instance_keys(instance: Path) -> list[str]:
 
 
 def init_app(app: Flask) -> None:
-    group = click.Group("reporting", help="Incident reporting tool commands.")
+    # AppGroup: every command runs inside the app context (also under test_cli_runner).
+    group = AppGroup("reporting", help="Incident reporting tool commands.")
 
     @group.command("migrate")
     def migrate_command() -> None:
