@@ -14,7 +14,6 @@ from reporting.crypto import generate_key
 
 from .conftest import login, make_app
 from .login_helpers import (  # noqa: F401  (fixtures)
-    CONSUMER,
     authorize,
     callback_path,
     csrf_of,
