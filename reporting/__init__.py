@@ -15,7 +15,7 @@ from typing import Any, Mapping
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import i18n, security
+from . import eligibility, i18n, login_roles, security  # noqa: F401  (modules declare their settings)
 from .config import Config, ConfigError, load_config, on_toolforge
 from .reports import MAX_BODY_BYTES
 from .services import Services
@@ -41,6 +41,9 @@ def check_startup(config: Config, environ: Mapping[str, str]) -> None:
     if config["dev_login"] and config["oauth.consumer_key"]:
         raise ConfigError("dev_login (TOOL_DEV_LOGIN) cannot be combined with OAuth "
                           "(TOOL_OAUTH__CONSUMER_KEY is set)")
+    if bool(config["oauth.consumer_key"]) != bool(config["oauth.consumer_secret"]):
+        raise ConfigError("OAuth needs both oauth.consumer_key (TOOL_OAUTH__CONSUMER_KEY) and "
+                          "oauth.consumer_secret (TOOL_OAUTH__CONSUMER_SECRET)")
     if config["local_development"] and toolforge:
         raise ConfigError("local_development (TOOL_LOCAL_DEVELOPMENT) must not be enabled on Toolforge")
     for key in ("secret_key", "encryption_key"):

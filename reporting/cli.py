@@ -6,8 +6,10 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 
 from .crypto import generate_key
+from .eligibility import BAR_REASONS, bar, unbar
 
 
 def write_instance_keys(instance: Path) -> list[str]:
@@ -29,7 +31,8 @@ def write_instance_keys(instance: Path) -> list[str]:
 
 
 def init_app(app: Flask) -> None:
-    group = click.Group("reporting", help="Incident reporting tool commands.")
+    # AppGroup: every command runs inside the app context (also under test_cli_runner).
+    group = AppGroup("reporting", help="Incident reporting tool commands.")
 
     @group.command("migrate")
     def migrate_command() -> None:
@@ -47,5 +50,32 @@ def init_app(app: Flask) -> None:
         while (count := deliver_due(services.store, services.connector_for)):
             total += count
         click.echo(f"delivered {total}")
+
+    @group.command("bar")
+    @click.argument("username")
+    @click.option("--reason", type=click.Choice(BAR_REASONS), default=BAR_REASONS[0], show_default=True,
+                  help="Why (a code; the bar list stores no free text).")
+    def bar_command(username: str, reason: str) -> None:
+        """Bar USERNAME from sending reports (Trust & Safety decision)."""
+        store = current_app.extensions["reporting"].store
+        if bar(store, username, reason):
+            click.echo("barred")
+        else:
+            click.echo("already barred")
+
+    @group.command("unbar")
+    @click.argument("username")
+    def unbar_command(username: str) -> None:
+        """Let USERNAME send reports again."""
+        store = current_app.extensions["reporting"].store
+        if unbar(store, username):
+            click.echo("no longer barred")
+        else:
+            raise click.ClickException("this user was not barred")
+
+    @group.command("barred")
+    def barred_command() -> None:
+        """How many users are barred (the list holds only hashes, not names)."""
+        click.echo(f"{current_app.extensions['reporting'].store.count_barred()} barred")
 
     app.cli.add_command(group)

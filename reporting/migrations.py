@@ -27,9 +27,20 @@ def _create_tables(connection: Connection) -> None:
     schema.metadata.create_all(connection, checkfirst=True)
 
 
+def _create_barred_users(connection: Connection) -> None:
+    """2: the Trust & Safety bar list (already there on databases created at 2)."""
+    schema.barred_users.create(connection, checkfirst=True)
+
+
+def _create_wiki_registry(connection: Connection) -> None:
+    """4: the stored sitematrix (already there on databases created at 4)."""
+    schema.wiki_registry.create(connection, checkfirst=True)
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "create tables", _create_tables),
-    (4, "wiki registry table", _create_tables),
+    (2, "barred_users", _create_barred_users),
+    (4, "wiki registry table", _create_wiki_registry),
 )
 
 

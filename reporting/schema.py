@@ -103,3 +103,14 @@ wiki_registry = Table(
     Column("data", Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb"), nullable=False),
     **_MYSQL,
 )
+
+# Users Trust & Safety barred from reporting: only the keyed hash of the user
+# name (Sealer.index_hash), so the list names nobody.
+barred_users = Table(
+    "barred_users",
+    metadata,
+    Column("username_hash", String(64), primary_key=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("reason", String(40), nullable=False),  # a code from eligibility.BAR_REASONS
+    **_MYSQL,
+)

@@ -1,4 +1,4 @@
-"""All database I/O: reports, their outbox rows, the audit log.
+"""All database I/O: reports, their outbox rows, the audit log, the bar list.
 
 One class, :class:`Store`, so that views, the worker and CLI commands never
 write SQL of their own. It seals what the reporter typed before it reaches
@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
-from sqlalchemy import Engine, and_, create_engine, event, func, or_, select, update
+from sqlalchemy import Engine, and_, create_engine, delete, event, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import make_url
 
 from . import schema
@@ -123,7 +124,7 @@ def make_engine(url: str) -> Engine:
 
 
 class Store:
-    """Reports, outbox and audit log on one database."""
+    """Reports, outbox, audit log and bar list on one database."""
 
     def __init__(self, engine: Engine, sealer: Sealer) -> None:
         self.engine = engine
@@ -223,6 +224,17 @@ class Store:
             row = connection.execute(query).first()
         return self._open(row) if row is not None else None
 
+    def recent_report_times(self, username: str, since: datetime) -> list[datetime]:
+        """Creation times of ``username``'s non-emergency reports since ``since``,
+        oldest first: what the daily rate limit counts (emergencies never count)."""
+        table = schema.reports
+        query = (select(table.c.created_at)
+                 .where(table.c.reporter_hash.in_(self.sealer.index_hashes(username)),
+                        table.c.created_at >= since, table.c.severity != "emergency")
+                 .order_by(table.c.created_at))
+        with self.engine.connect() as connection:
+            return list(connection.execute(query).scalars())
+
     def report_by_id(self, report_id: int) -> Report:
         """For the delivery worker, which acts for the tool, not for a user."""
         with self.engine.connect() as connection:
@@ -243,6 +255,40 @@ class Store:
             rows = connection.execute(select(table.c.at, table.c.actor, table.c.action)
                                       .where(table.c.report_id == report_id).order_by(table.c.id))
             return [(row.at, row.actor, row.action) for row in rows]
+
+    # -- users barred from reporting ----------------------------------------
+
+    def bar_user(self, username: str, reason: str, now: datetime | None = None) -> bool:
+        """Add ``username`` (exact MediaWiki spelling) to the bar list; False if
+        it was already there (under any configured key)."""
+        if self.is_barred(username):
+            return False
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(schema.barred_users.insert().values(
+                    username_hash=self.sealer.index_hash(username), created_at=now or utcnow(),
+                    reason=reason))
+        except IntegrityError:  # barred concurrently
+            return False
+        return True
+
+    def unbar_user(self, username: str) -> bool:
+        """Remove ``username`` from the bar list; False if it was not there."""
+        table = schema.barred_users
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                delete(table).where(table.c.username_hash.in_(self.sealer.index_hashes(username))))
+        return result.rowcount > 0
+
+    def is_barred(self, username: str) -> bool:
+        table = schema.barred_users
+        with self.engine.connect() as connection:
+            return connection.execute(select(func.count()).where(
+                table.c.username_hash.in_(self.sealer.index_hashes(username)))).scalar() > 0
+
+    def count_barred(self) -> int:
+        with self.engine.connect() as connection:
+            return int(connection.execute(select(func.count()).select_from(schema.barred_users)).scalar())
 
     # -- outbox ----------------------------------------------------------
 

@@ -78,9 +78,17 @@ def test_returnto_accepts_only_local_paths(value, expected):
     assert safe_returnto(value) == expected
 
 
-def test_dev_login_is_absent_unless_enabled(tmp_path):
+def test_without_dev_login_or_oauth_login_explains_it_is_not_configured(tmp_path):
     app = make_app(tmp_path, dev_login=False)
-    assert app.test_client().get("/login").status_code == 404
+    client = app.test_client()
+    response = client.get("/login")
+    assert response.status_code == 503
+    assert "Logging in has not been set up" in response.get_data(as_text=True)
+    # Nor can the development form be posted to, even with a valid CSRF token.
+    with client.session_transaction() as session:
+        session["csrf_token"] = "t" * 20
+    assert client.post("/login", data={"username": "Mallory", "csrf_token": "t" * 20}).status_code == 503
+    assert client.get("/api/v1/me").status_code == 401
 
 
 def test_logs_never_contain_report_content(alice, caplog):

@@ -12,6 +12,7 @@ from typing import Any, Callable
 from flask import Blueprint, jsonify, request, url_for
 
 from ..auth import current_user
+from ..eligibility import barred_refusal
 from ..errors import api_error
 from ..i18n import current_language, msg_text
 from ..reports import looks_like_reference, validate_submission
@@ -20,7 +21,7 @@ from ..services import services
 from ..store import ReportSummary
 from .forms import BadBody, read_json_body
 from .openapi import openapi_document
-from .pages import reporter_from_session
+from .pages import refusal_for, reporter_from_session
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -63,6 +64,10 @@ def me():
 @api_login_required
 def create_report():
     lang = current_language()
+    user = current_user()
+    barred = barred_refusal(services().store, user.username)
+    if barred is not None:
+        return api_error(barred.status, barred.code, barred.message_key)
     try:
         data = read_json_body(request)
     except BadBody as error:
@@ -74,6 +79,10 @@ def create_report():
             {"field": e.field, "code": e.code, "message": msg_text(e.message_key, *e.params, lang=lang)}
             for e in errors
         ]), 422
+    refusal = refusal_for(user, emergency=submission.severity == "emergency")
+    if refusal is not None:
+        body, status = api_error(refusal.status, refusal.code, refusal.message_key, None, *refusal.params)
+        return body, status, {"Retry-After": str(refusal.retry_after)} if refusal.retry_after else {}
     ref = services().submit(submission, reporter_from_session(), lang)
     report = services().store.report_of(ref, current_user().username)
     return jsonify(summary_json(report.summary)), 201, {"Location": url_for("api.get_report", ref=ref)}

@@ -91,7 +91,13 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {
                         "201": {"description": "Stored; `ref` is the case reference.",
                                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ReportSummary"}}}},
-                        "400": _ERRORS, "403": _ERRORS, "413": _ERRORS, "415": _ERRORS, "422": _ERRORS, **login}},
+                        "400": _ERRORS, "413": _ERRORS, "415": _ERRORS, "422": _ERRORS, **login,
+                        "403": {**_ERRORS, "description": "CSRF token missing or wrong (`csrf`), or the user "
+                                                          "is barred from reporting (`barred`)."},
+                        "429": {**_ERRORS, "description": "Daily limit reached (`rate-limited`); emergencies "
+                                                          "are never limited.",
+                                "headers": {"Retry-After": {"description": "Seconds until a report fits again.",
+                                                            "schema": {"type": "integer"}}}}}},
             },
             "/reports/{ref}": {"get": {
                 "summary": "One of my reports (404 for anyone else's).",

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 
-from ..auth import current_user, login_required
+from ..auth import SessionUser, current_user, login_required
+from ..eligibility import Refusal, barred_refusal, submission_refusal
 from ..i18n import current_language
 from ..reports import (EMERGENCY_CATEGORIES, MAX_DESCRIPTION_CHARS, MAX_EVIDENCE_LINKS,
                        MAX_REPORTED_USERS, NON_EMERGENCY_CATEGORIES, looks_like_reference, validate_submission)
@@ -21,15 +22,27 @@ def reporter_from_session() -> Reporter:
                     editcount=user.editcount, registered=user.registered, confirmed_email=user.confirmed_email)
 
 
-def _render_form(form, status: int = 200, preview: list[dict] | None = None):
+def refusal_for(user: SessionUser, emergency: bool) -> Refusal | None:
+    """Whether the session's user may submit now (bar list, rate limits)."""
+    return submission_refusal(services().store, services().config, user.username, user.registered,
+                              user.editcount, emergency=emergency)
+
+
+def _render_form(form, status: int = 200, refusal: Refusal | None = None, preview: list[dict] | None = None):
+    headers = {"Retry-After": str(refusal.retry_after)} if refusal and refusal.retry_after else {}
     return render_template(
         "report_form.html",
         form=form,
+        refusal=refusal,
         preview=preview,
         emergency_categories=EMERGENCY_CATEGORIES,
         other_categories=NON_EMERGENCY_CATEGORIES,
         limits={"users": MAX_REPORTED_USERS, "links": MAX_EVIDENCE_LINKS, "description": MAX_DESCRIPTION_CHARS},
-    ), status
+    ), status, headers
+
+
+def _barred_page():
+    return render_template("barred.html"), 403
 
 
 @bp.route("/")
@@ -40,6 +53,8 @@ def index():
 @bp.route("/report", methods=["GET"])
 @login_required
 def report_form():
+    if barred_refusal(services().store, current_user().username):
+        return _barred_page()
     return _render_form(prefill_from_query(request.args.to_dict()))
 
 
@@ -51,6 +66,9 @@ def submit_report():
     except BadBody as error:
         return render_template("error.html", message_key=f"reporting-error-{error.code}"), \
             415 if error.code == "unsupported-media-type" else 400
+    user = current_user()
+    if barred_refusal(services().store, user.username):
+        return _barred_page()
     form = form_from_request(request)
     if request.form.get("action") == "check":
         # "Check the links" without JavaScript: resolve and show, store nothing.
@@ -59,6 +77,10 @@ def submit_report():
     if errors:
         form.errors = errors
         return _render_form(form, 422)
+    refusal = refusal_for(user, emergency=submission.severity == "emergency")
+    if refusal is not None:
+        # Rate limited: show the form again with everything typed and why.
+        return _render_form(form, refusal.status, refusal)
     ref = services().submit(submission, reporter_from_session(), current_language())
     return redirect(url_for("pages.my_report", ref=ref, submitted=1), code=303)
 

@@ -1,0 +1,126 @@
+"""Who may submit a report right now: rate limits and the Trust & Safety bar.
+
+Unlike ReportIncident, blocked users, new accounts and accounts without a
+confirmed email may report: they are often the people being harassed. Abuse
+is kept in check instead by
+
+- a daily limit per user (``rate_limit.per_day``), stricter for accounts
+  younger than a day or without a single edit
+  (``rate_limit.new_account_per_day``), counted from the database so every
+  web replica sees the same numbers;
+- emergencies, which are never limited (and do not use up the limit);
+- a bar list kept by Trust & Safety (``flask --app app reporting bar``),
+  holding only keyed hashes of user names.
+
+The functions return a :class:`Refusal` (or None) that names a message key;
+views turn it into a page or an API error.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .config import Config, Setting, _parse_positive_int, register_settings
+from .roles import canonical_username
+from .store import Store, utcnow
+
+register_settings(
+    Setting("rate_limit.per_day", _parse_positive_int, 10,
+            "Reports a user may send in 24 hours (emergencies are never limited)."),
+    Setting("rate_limit.new_account_per_day", _parse_positive_int, 3,
+            "Reports in 24 hours for accounts younger than a day or without edits."),
+)
+
+WINDOW = timedelta(hours=24)
+NEW_ACCOUNT_AGE = timedelta(days=1)
+BAR_REASONS = ("abusive-reports", "spam", "impersonation", "other")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a submission is refused: HTTP status, API code, message and its
+    parameters, and for rate limits the seconds until the next report fits."""
+
+    status: int
+    code: str
+    message_key: str
+    params: tuple[int, ...] = ()
+    retry_after: int | None = None
+
+
+BARRED = Refusal(403, "barred", "reporting-barred-text")
+
+
+def parse_mediawiki_timestamp(value: str | None) -> datetime | None:
+    """``20240102030405`` -> naive UTC datetime; None for missing or malformed."""
+    try:
+        return datetime.strptime(value, "%Y%m%d%H%M%S") if value else None
+    except ValueError:
+        return None
+
+
+def is_new_account(registered: str | None, editcount: int | None, now: datetime) -> bool:
+    """Younger than a day, or known to have no edit. Very old accounts have no
+    registration date and are not new; an unknown edit count is not zero."""
+    created = parse_mediawiki_timestamp(registered)
+    return (created is not None and now - created < NEW_ACCOUNT_AGE) or editcount == 0
+
+
+def daily_limit(config: Config, registered: str | None, editcount: int | None, now: datetime) -> int:
+    if is_new_account(registered, editcount, now):
+        return config["rate_limit.new_account_per_day"]
+    return config["rate_limit.per_day"]
+
+
+def seconds_until_allowed(recent: list[datetime], limit: int, now: datetime) -> int | None:
+    """None if one more report fits under ``limit`` given the creation times of
+    the reports inside the window; else the whole seconds until it does."""
+    if len(recent) < limit:
+        return None
+    ordered = sorted(recent)
+    # Once the (len - limit + 1) oldest reports leave the window, one fits again.
+    frees_at = ordered[len(ordered) - limit] + WINDOW
+    return max(1, math.ceil((frees_at - now).total_seconds()))
+
+
+def rate_limit_refusal(retry_after: int) -> Refusal:
+    """The 429 refusal, worded in minutes below an hour and in hours above."""
+    if retry_after < 3600:
+        return Refusal(429, "rate-limited", "reporting-rate-limited-minutes",
+                       (max(1, math.ceil(retry_after / 60)),), retry_after)
+    return Refusal(429, "rate-limited", "reporting-rate-limited-hours",
+                   (math.ceil(retry_after / 3600),), retry_after)
+
+
+def barred_refusal(store: Store, username: str) -> Refusal | None:
+    return BARRED if store.is_barred(canonical_username(username)) else None
+
+
+def submission_refusal(store: Store, config: Config, username: str, registered: str | None,
+                       editcount: int | None, *, emergency: bool,
+                       now: datetime | None = None) -> Refusal | None:
+    """Why ``username`` may not submit this report now, or None if they may.
+
+    Checked after validation (the category decides whether the report is an
+    emergency) and before anything is stored.
+    """
+    barred = barred_refusal(store, username)
+    if barred is not None or emergency:
+        return barred
+    now = now or utcnow()
+    recent = store.recent_report_times(username, since=now - WINDOW)
+    wait = seconds_until_allowed(recent, daily_limit(config, registered, editcount, now), now)
+    return rate_limit_refusal(wait) if wait is not None else None
+
+
+def bar(store: Store, username: str, reason: str) -> bool:
+    """Bar ``username`` (any spelling MediaWiki accepts); False if already barred."""
+    if reason not in BAR_REASONS:
+        raise ValueError(f"unknown reason {reason!r}")
+    return store.bar_user(canonical_username(username), reason)
+
+
+def unbar(store: Store, username: str) -> bool:
+    """Lift the bar; False if ``username`` was not barred."""
+    return store.unbar_user(canonical_username(username))

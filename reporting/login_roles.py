@@ -1,0 +1,171 @@
+"""Roles of the session's user: computed at login, refreshed while they stay.
+
+:mod:`reporting.roles` decides roles from a verified identity and
+``meta=globaluserinfo``; this module supplies what it needs from the
+configuration and the network, for both login methods:
+
+- OAuth: ``globaluserinfo`` is fetched from meta (``oauth.meta_api_url``)
+  with a timeout and the policy User-Agent. A wiki error never fails a login
+  (reporters need no role); the caller keeps the previous roles and asks
+  again a few minutes later.
+- Development login: the groups typed into the form act as global groups
+  (``staff``, ``steward``), and ``group@host`` entries as local groups on
+  that wiki (``checkuser@de.wikipedia.org``), so the very same
+  :func:`reporting.roles.compute_roles` decides.
+
+Roles go stale when someone loses a group; callers refresh them every
+``roles.refresh_minutes``.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import requests
+
+from .config import Config, Setting, _parse_positive_int, _parse_str, _parse_str_list, register_settings
+from .oauth import Identity
+from .roles import (
+    DEFAULT_FUNCTIONARY_GROUPS,
+    GlobalUserInfoError,
+    RoleSettings,
+    compute_roles,
+    fetch_global_user_info,
+)
+
+log = logging.getLogger(__name__)
+
+# After a failed lookup, ask again this soon (or at the normal interval if shorter).
+RETRY_AFTER_WIKI_ERROR_SECONDS = 300
+
+
+def _parse_functionary_groups(value: Any) -> dict[str, list[str]]:
+    """A mapping wiki -> groups (YAML, or a JSON object in the envvar)."""
+    import json
+
+    if isinstance(value, str):
+        value = json.loads(value)
+    if not isinstance(value, dict):
+        raise ValueError("expected a mapping of wiki to a list of groups")
+    return {str(wiki): _parse_str_list(groups) for wiki, groups in value.items()}
+
+
+register_settings(
+    Setting("oauth.meta_api_url", _parse_str, "https://meta.wikimedia.org/w/api.php",
+            "api.php asked for `meta=globaluserinfo` (global groups and per-wiki local groups) "
+            "to compute roles."),
+    Setting("roles.trust_and_safety_users", _parse_str_list, [],
+            "User names that get the trust-and-safety role (comma-separated)."),
+    Setting("roles.trust_and_safety_groups", _parse_str_list, ["staff"],
+            "Global groups whose members get the trust-and-safety role (comma-separated)."),
+    Setting("roles.functionary_groups", _parse_functionary_groups,
+            {"*": sorted(DEFAULT_FUNCTIONARY_GROUPS)},
+            "Local groups that make a user a functionary of a wiki: a mapping from wiki "
+            "(database name like `dewiki` or host like `de.wikipedia.org`, `*` for every other) "
+            "to groups; JSON in the envvar, e.g. `{\"*\": [\"checkuser\", \"suppress\"]}`."),
+    Setting("roles.refresh_minutes", _parse_positive_int, 60,
+            "Minutes after which a logged-in user's roles are computed again from meta."),
+)
+
+
+class GlobalUserInfoHttpClient:
+    """A minimal Action API GET client: timeout, no redirects, policy User-Agent.
+
+    Has the ``get(api_url, params) -> dict`` shape of
+    :class:`reporting.roles.ApiClient` (and of the shared wiki client), so it
+    can be swapped for that client. Every failure is a
+    :class:`GlobalUserInfoError`, the one error role lookups handle.
+    """
+
+    def __init__(self, user_agent: str, timeout: float = 10.0) -> None:
+        self.user_agent = user_agent
+        self.timeout = timeout
+
+    def get(self, api_url: str, params: dict[str, str]) -> dict[str, Any]:
+        try:
+            response = requests.get(api_url, params=params, timeout=self.timeout, allow_redirects=False,
+                                    headers={"User-Agent": self.user_agent, "Accept": "application/json"})
+        except requests.RequestException as error:
+            raise GlobalUserInfoError(f"request failed: {type(error).__name__}") from None
+        if response.status_code != 200:
+            raise GlobalUserInfoError(f"HTTP {response.status_code}")
+        try:
+            data = response.json()
+        except ValueError:
+            raise GlobalUserInfoError("the answer is not JSON") from None
+        if not isinstance(data, dict):
+            raise GlobalUserInfoError("the answer is not a JSON object")
+        return data
+
+
+def role_settings(config: Config) -> RoleSettings:
+    return RoleSettings(
+        trust_and_safety_users=frozenset(config["roles.trust_and_safety_users"]),
+        trust_and_safety_groups=frozenset(config["roles.trust_and_safety_groups"]),
+        functionary_groups={wiki: frozenset(groups)
+                            for wiki, groups in config["roles.functionary_groups"].items()},
+    )
+
+
+def refresh_interval_seconds(config: Config) -> float:
+    return config["roles.refresh_minutes"] * 60.0
+
+
+def retry_interval_seconds(config: Config) -> float:
+    return min(float(RETRY_AFTER_WIKI_ERROR_SECONDS), refresh_interval_seconds(config))
+
+
+def hosts_of_merged_accounts(global_info: dict[str, Any],
+                             normalize_wiki: Callable[[str], str | None]) -> Callable[[str], str | None]:
+    """``host_for_dbname`` for :func:`compute_roles`, from the ``url`` of each
+    ``merged`` account; a URL that is not a known Wikimedia wiki gives None
+    (so no role)."""
+    hosts: dict[str, str] = {}
+    info = global_info.get("query", {}).get("globaluserinfo", {})
+    for account in info.get("merged") or []:
+        if not isinstance(account, dict):
+            continue
+        dbname, url = account.get("wiki"), account.get("url")
+        if isinstance(dbname, str) and isinstance(url, str):
+            host = normalize_wiki(url)
+            if host is not None:
+                hosts[dbname] = host
+    return hosts.get
+
+
+def roles_from_wiki(identity: Identity, config: Config, client: Any,
+                    normalize_wiki: Callable[[str], str | None]) -> tuple[str, ...]:
+    """Roles from meta's ``globaluserinfo``. Raises ``GlobalUserInfoError``
+    when meta gives no usable answer; the caller decides what to keep."""
+    info = fetch_global_user_info(client, config["oauth.meta_api_url"], identity.username)
+    return tuple(compute_roles(identity, info, role_settings(config),
+                               hosts_of_merged_accounts(info, normalize_wiki)))
+
+
+def dev_global_user_info(groups: Iterable[str], normalize_wiki: Callable[[str], str | None]
+                         ) -> dict[str, Any]:
+    """What meta would answer for a development user with ``groups``: plain
+    names are global groups, ``group@host`` a local group on that wiki."""
+    global_groups: list[str] = []
+    local: dict[str, list[str]] = {}
+    for entry in groups:
+        group, _, wiki = entry.partition("@")
+        host = normalize_wiki(wiki) if wiki else None
+        if wiki and host is not None:
+            local.setdefault(host, []).append(group)
+        elif not wiki:
+            global_groups.append(group)
+    merged = [{"wiki": host, "url": f"https://{host}", "groups": local_groups}
+              for host, local_groups in sorted(local.items())]
+    return {"query": {"globaluserinfo": {"id": 0, "groups": global_groups, "merged": merged}}}
+
+
+def roles_for_dev_login(username: str, groups: Iterable[str], config: Config,
+                        normalize_wiki: Callable[[str], str | None]) -> tuple[str, ...]:
+    """Roles of a development login, decided by the same rules as OAuth's."""
+    identity = Identity(username=username, central_id=0, blocked=False, editcount=0, registered=None,
+                        confirmed_email=False, groups=())
+    info = dev_global_user_info(groups, normalize_wiki)
+    return tuple(compute_roles(identity, info, role_settings(config),
+                               hosts_of_merged_accounts(info, normalize_wiki)))

@@ -1,0 +1,105 @@
+"""Users barred by Trust & Safety: a kind refusal, a hash-only list, CLI commands."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import inspect, select
+
+from reporting import schema
+from reporting.crypto import Sealer, generate_key
+from reporting.migrations import MIGRATIONS, migrate
+from reporting.store import Store
+
+from .conftest import csrf_from, login, make_app
+
+REPORT = {"wiki": "en.wikipedia.org", "category": "harassment", "description": "Insults"}
+KIND_TEXT = "This is not a block on any wiki"
+
+
+def cli(app, *args):
+    return app.test_cli_runner().invoke(args=["reporting", *args])
+
+
+def test_bar_unbar_and_count_from_the_command_line(app):
+    assert cli(app, "barred").output == "0 barred\n"
+    result = cli(app, "bar", "alice_example", "--reason", "spam")
+    assert result.exit_code == 0 and result.output == "barred\n"
+    assert cli(app, "bar", "Alice example").output == "already barred\n"
+    assert cli(app, "barred").output == "1 barred\n"
+    store = app.extensions["reporting"].store
+    with store.engine.connect() as connection:
+        rows = connection.execute(select(schema.barred_users)).all()
+    assert [(row.username_hash, row.reason) for row in rows] == \
+        [(store.sealer.index_hash("Alice example"), "spam")]
+    assert "alice" not in repr(rows).lower()  # only the keyed hash is stored
+    assert cli(app, "unbar", "Alice_example").output == "no longer barred\n"
+    result = cli(app, "unbar", "Alice example")
+    assert result.exit_code != 0 and "was not barred" in result.output
+    assert cli(app, "barred").output == "0 barred\n"
+
+
+def test_unknown_reason_code_is_refused(app):
+    result = cli(app, "bar", "Mallory", "--reason", "free text about Mallory")
+    assert result.exit_code != 0
+    assert cli(app, "barred").output == "0 barred\n"
+
+
+def test_a_barred_user_gets_the_kind_message_and_cannot_submit(app):
+    client = app.test_client()
+    token = login(client, "Mallory")
+    form_token = csrf_from(client.get("/report").get_data(as_text=True))
+    cli(app, "bar", "Mallory")
+
+    page = client.get("/report")
+    assert page.status_code == 403 and KIND_TEXT in page.get_data(as_text=True)
+    posted = client.post("/report", data={"csrf_token": form_token, **REPORT})
+    assert posted.status_code == 403 and KIND_TEXT in posted.get_data(as_text=True)
+    for body in (REPORT, {**REPORT, "category": "threat-of-violence"}):
+        response = client.post("/api/v1/reports", json=body, headers={"X-CSRF-Token": token})
+        assert response.status_code == 403
+        [error] = response.get_json()["errors"]
+        assert error["code"] == "barred" and KIND_TEXT in error["message"]
+        assert "emergency@wikimedia.org" in error["message"]
+    assert client.get("/api/v1/reports").get_json() == {"reports": []}
+    # Others are unaffected; an unbarred user can report again.
+    other = app.test_client()
+    assert other.post("/api/v1/reports", json=REPORT,
+                      headers={"X-CSRF-Token": login(other, "Alice")}).status_code == 201
+    cli(app, "unbar", "Mallory")
+    assert client.post("/api/v1/reports", json=REPORT, headers={"X-CSRF-Token": token}).status_code == 201
+
+
+def test_the_bar_survives_an_encryption_key_rotation(tmp_path):
+    old_key = generate_key()
+    first = make_app(tmp_path, encryption_key=old_key)
+    cli(first, "bar", "Mallory")
+    rotated = make_app(tmp_path, encryption_key=generate_key(), encryption_old_keys=old_key)
+    client = rotated.test_client()
+    login(client, "Mallory")
+    assert client.get("/report").status_code == 403
+    assert cli(rotated, "unbar", "Mallory").output == "no longer barred\n"
+    assert client.get("/report").status_code == 200
+
+
+def test_migration_2_adds_the_bar_list_to_a_version_1_database(database_url):
+    store = Store.from_url(database_url, Sealer(generate_key()))
+    try:
+        with store.engine.begin() as connection:
+            for table in schema.metadata.sorted_tables:
+                if table is not schema.barred_users:
+                    table.create(connection)
+            connection.execute(schema.schema_version.insert().values(version=1, applied_at=datetime(2025, 1, 1)))
+        assert not inspect(store.engine).has_table("barred_users")
+        assert migrate(store.engine) == MIGRATIONS[-1][0]
+        assert inspect(store.engine).has_table("barred_users")
+        assert store.bar_user("Mallory", "spam") and store.is_barred("Mallory")
+        assert not store.is_barred("Alice") and store.count_barred() == 1
+    finally:
+        store.engine.dispose()
+
+
+@pytest.mark.parametrize("username", ["Mallory", "mallory", "Mallory_", " Mallory "])
+def test_bar_list_matches_any_spelling_mediawiki_treats_as_the_same_user(app, username):
+    cli(app, "bar", username)
+    assert cli(app, "unbar", "Mallory").output == "no longer barred\n"
