@@ -5,7 +5,7 @@
 - large page: mwparserfromhell on a whole 2 MB talk page divided by `analyze_change` of one edit
 
 Runs against a throw-away local MediaWiki (Debian's package; see tests/evidence/mediawiki.py).
-Usage: python bench/evidence.py
+Usage: `make bench` (all benchmarks) or python -m bench.evidence
 """
 
 from __future__ import annotations
@@ -26,10 +26,6 @@ from tests.evidence.mediawiki import running_mediawiki  # noqa: E402
 USER_AGENT = build_user_agent("reporting-bench", "1.0", "https://example.org/tool", "bench@example.org")
 LINKS = 20
 ROUNDS = 5
-
-
-def bench(name: str, value: float) -> None:
-    print(f"BENCH {name} {value:.4g}", flush=True)
 
 
 def make_edits(wiki) -> list[int]:
@@ -72,38 +68,40 @@ def best_time(function, *args) -> float:
     return min(times)
 
 
-def large_page_speedup() -> float:
+def large_page_figures():
+    """Analysis of one edit on a 2 MB talk page vs parsing the whole page."""
     section = ("== Topic {i} ==\n" + ":Reply with [[link]] and {{{{tl|x}}}}. [[User:U{i}|U{i}]] "
                "([[User talk:U{i}|talk]]) 10:{m:02d}, 1 January 2024 (UTC)\n" * 8 + "\n")
     old = "".join(section.format(i=i, m=i % 60) for i in range(2400))
     at = old.find("== Topic 1500 ==")
     new = old[:at] + ":{{ping|U7}} go away [[User:Mallory|Mallory]] 11:00, 2 January 2024 (UTC)\n" + old[at:]
-    bench("large_page_megabytes", len(new.encode()) / 1e6)
+    yield "evidence_large_page_megabytes", round(len(new.encode()) / 1e6, 2)
     analysis_time = best_time(analyze_change, old, new)
     started = time.perf_counter()
     mwparserfromhell.parse(new)
     parse_time = time.perf_counter() - started
-    bench("large_page_analysis_ms", analysis_time * 1000)
-    bench("large_page_full_parse_ms", parse_time * 1000)
-    return parse_time / analysis_time
+    yield "evidence_large_page_analysis_ms", round(analysis_time * 1000, 2)
+    yield "evidence_large_page_full_parse_ms", round(parse_time * 1000, 1)
+    yield "evidence_large_page_analysis_speedup", round(parse_time / analysis_time, 1)
 
 
-def main() -> None:
+def run():
+    """The figures, for ``make bench`` (``bench/__main__.py`` prints them)."""
     with running_mediawiki(lang="en") as wiki:
         revids = make_edits(wiki)
         results, requests = resolve_batched(wiki, revids)
         assert all(r["status"] == "resolved" and r["analysis"]["mentions"] == ["Carol"] for r in results)
-        bench("requests_for_20_diffs", requests)
-        bench("requests_per_link", requests / LINKS)
-        naive_requests = resolve_naive(wiki, revids)
-        bench("naive_requests_for_20_diffs", naive_requests)
+        yield "evidence_requests_for_20_diffs", requests
+        yield "evidence_requests_per_link", round(requests / LINKS, 3)
+        yield "evidence_naive_requests_for_20_diffs", resolve_naive(wiki, revids)
         batched = best_time(resolve_batched, wiki, revids)
         naive = best_time(resolve_naive, wiki, revids)
-        bench("batched_wall_ms", batched * 1000)
-        bench("naive_compare_wall_ms", naive * 1000)
-        bench("naive_over_batched_wall_ratio", naive / batched)
-    bench("large_page_speedup", large_page_speedup())
+        yield "evidence_batched_wall_ms", round(batched * 1000, 1)
+        yield "evidence_naive_compare_wall_ms", round(naive * 1000, 1)
+        yield "evidence_naive_over_batched_wall_ratio", round(naive / batched, 2)
+    yield from large_page_figures()
 
 
 if __name__ == "__main__":
-    main()
+    for name, value in run():
+        print(f"BENCH {name} {value}", flush=True)

@@ -78,4 +78,15 @@ def init_app(app: Flask) -> None:
         """How many users are barred (the list holds only hashes, not names)."""
         click.echo(f"{current_app.extensions['reporting'].store.count_barred()} barred")
 
+    @group.command("refresh-wikis")
+    def refresh_wikis_command() -> None:
+        """Download the sitematrix (the list of Wikimedia wikis) and store it.
+
+        Run daily as a scheduled job; the worker also refreshes it when it is
+        older than a day. A failed download keeps the stored list.
+        """
+        services = current_app.extensions["reporting"]
+        count = services.refresh_wiki_registry()
+        click.echo(f"stored {count} wikis")
+
     app.cli.add_command(group)

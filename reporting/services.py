@@ -56,6 +56,26 @@ class Services:
     def normalize_wiki(self, raw: str) -> str | None:
         return self.evidence.normalize_wiki(raw)
 
+    def refresh_wiki_registry(self) -> int:
+        """Fetch the sitematrix and store it for every replica; return the number of wikis.
+
+        Raises when the download fails or is unusable: the stored list stays.
+        """
+        registry = self.evidence.fetch_sitematrix(self.config["wikis.sitematrix_api_url"])
+        self.store.save_wiki_registry(registry.to_json())
+        self.evidence.forget_registry()
+        return len(registry.wikis())
+
+    def refresh_wiki_registry_if_stale(self, max_age_seconds: float = 86400) -> None:
+        """The worker's daily refresh; failures are logged, never raised."""
+        age = self.store.wiki_registry_age()
+        if age is not None and age < max_age_seconds:
+            return
+        try:
+            log.info("refreshed the wiki registry: %d wikis", self.refresh_wiki_registry())
+        except Exception as error:
+            log.warning("wiki registry refresh failed (%s); keeping the stored list", type(error).__name__)
+
     def connector_for(self, destination: str) -> Connector:
         """The connector that delivers to ``destination`` (a destination URL)."""
         if destination.startswith("maildir:"):

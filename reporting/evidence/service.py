@@ -60,6 +60,10 @@ class Evidence:
                 self._loaded_at = time.monotonic()
         return self._registry
 
+    def forget_registry(self) -> None:
+        """Re-read the registry on next use (after a refresh)."""
+        self._registry = None
+
     def _build_registry(self) -> WikiRegistry:
         registry = WikiRegistry.builtin()
         try:
