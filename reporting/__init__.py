@@ -96,6 +96,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     from .views import api, evidence, pages
 
     app.jinja_env.globals["current_session_user"] = auth.current_user
+    app.jinja_env.globals["UserName"] = i18n.UserName  # user names as message parameters: <bdi>, GENDER
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)

@@ -29,6 +29,9 @@ from reporting.i18n.languages import QQX, normalize_code, plural_categories
 from reporting.i18n.messages import DOCUMENTATION_LANGUAGE, SOURCE_LANGUAGE, is_html_documentation
 
 KEY_PREFIX = "reporting-"
+NOT_TRANSLATED_MARKER = "{{notranslate}}"
+"""In a key's qqq.json documentation: the message is never shown in another language (the desk's
+English), so a translation of it is a mistake (translatewiki.net's template of the same name)."""
 _TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
 _BRACES = re.compile(r"\{\{|\}\}")
 
@@ -140,7 +143,8 @@ def check_messages_dir(path: str | Path) -> list[str]:
 
     Checks: each file parses, is canonical (see :func:`canonical_json`) and has ``@metadata.authors``;
     ``en.json`` and ``qqq.json`` exist, keys start with "reporting-", every English key is documented
-    and only those; translations have only English keys, only English parameters, no more PLURAL forms
+    and only those; translations have only English keys, none marked {{notranslate}} in qqq.json, only
+    English parameters, no more PLURAL forms
     than their language has categories; HTML messages (marked in qqq.json) use only the allow-list of
     :mod:`reporting.i18n.sanitizer`, and other messages contain no tags.
     """
@@ -162,6 +166,7 @@ def check_messages_dir(path: str | Path) -> list[str]:
     source = files.get(SOURCE_LANGUAGE, {})
     documentation = files.get(DOCUMENTATION_LANGUAGE, {})
     html_keys = {key for key, doc in documentation.items() if is_html_documentation(doc)}
+    untranslated_keys = {key for key, doc in documentation.items() if NOT_TRANSLATED_MARKER in doc.lower()}
     for key in source:
         if not key.startswith(KEY_PREFIX):
             problems.append(f"en.json: {key}: keys must start with {KEY_PREFIX!r}")
@@ -179,6 +184,9 @@ def check_messages_dir(path: str | Path) -> list[str]:
         for key, text in messages.items():
             if lang != SOURCE_LANGUAGE and key not in source:
                 problems.append(f"{name}: {key}: is not in en.json")
+                continue
+            if lang != SOURCE_LANGUAGE and key in untranslated_keys:
+                problems.append(f"{name}: {key}: is always shown in English (qqq.json says {NOT_TRANSLATED_MARKER}); remove it")
                 continue
             english = source.get(key) if lang != SOURCE_LANGUAGE else None
             problems.extend(_message_problems(name, lang, key, text, english, key in html_keys))

@@ -94,8 +94,13 @@ def check_evidence(text: str, wiki: str) -> list[dict]:
 @bp.route("/reports")
 @login_required
 def my_reports():
-    reports = services().store.list_reports_of(current_user().username)
-    return render_template("my_reports.html", reports=reports)
+    store, username = services().store, current_user().username
+    reports = store.list_reports_of(username)
+    # The list itself needs no decryption; the evidence count does. A reporter has few reports
+    # (rate limits), so opening each one here is cheap.
+    opened = {summary.ref: store.report_of(summary.ref, username) for summary in reports}
+    evidence_counts = {ref: len(report.evidence) if report else 0 for ref, report in opened.items()}
+    return render_template("my_reports.html", reports=reports, evidence_counts=evidence_counts)
 
 
 @bp.route("/reports/<ref>")

@@ -27,6 +27,8 @@ def test_languages_are_the_files_without_qqq(catalog: Catalog) -> None:
         ("de-at", "reporting-test-greeting", ("Ada",), "Servus, Ada!"),  # de-at has it
         ("de-at", "reporting-test-only-de", (), "Nur auf Deutsch"),  # from de
         ("de-at", "reporting-test-only-en", (), "Only in English"),  # from en
+        ("de", "reporting-test-only-en", (), "Only in English"),  # missing in de: English for this key only
+        ("de", "reporting-test-only-de", (), "Nur auf Deutsch"),
         ("de", "reporting-test-items", (1,), "1 Eintrag"),
         ("de", "reporting-test-items", (1234,), "1.234 Einträge"),  # numbers formatted for the language
         ("ru", "reporting-test-items", (1,), "1 элемент"),
