@@ -116,7 +116,7 @@ def test_the_flow_is_laid_out_right_to_left(browser: Any, tool_url: str, lang: s
         screenshot(page, lang, "2-form")
 
         page.fill("#wiki", "evil.example")
-        page.click("form.report-form button[type=submit]")
+        page.click("form.report-form button.report-submit")
         assert page.locator("#form-errors").is_visible()
         assert direction(page, ".field-error bdi") == "ltr"
         assert page.inner_text(".field-error bdi") == "evil.example"
@@ -127,7 +127,7 @@ def test_the_flow_is_laid_out_right_to_left(browser: Any, tool_url: str, lang: s
         page.fill("#evidence", EVIDENCE)
         page.fill("#reported_users", "Bob")
         page.fill("#description", "توضیح آنچه رخ داد" if lang == "fa" else "وصف ما حدث")
-        page.click("form.report-form button[type=submit]")
+        page.click("form.report-form button.report-submit")
         page.wait_for_url(f"{tool_url}/reports/**")
         assert_page_is_right_to_left(page, lang)
         # The reference reads left-to-right inside right-to-left text, and its paragraph is rtl.
