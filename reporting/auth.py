@@ -176,7 +176,7 @@ def oauth_settings() -> OAuthSettings:
     return OAuthSettings(consumer_key=config["oauth.consumer_key"],
                          consumer_secret=config["oauth.consumer_secret"],
                          index_url=config["oauth.index_url"],
-                         user_agent=policy_user_agent(config["contact"]))
+                         user_agent=policy_user_agent(config))
 
 
 def _replay_guard() -> InMemoryReplayGuard:
@@ -184,7 +184,7 @@ def _replay_guard() -> InMemoryReplayGuard:
 
 
 def _wiki_client() -> login_roles.GlobalUserInfoHttpClient:
-    return login_roles.GlobalUserInfoHttpClient(policy_user_agent(_services().config["contact"]))
+    return login_roles.GlobalUserInfoHttpClient(policy_user_agent(_services().config))
 
 
 def _roles_from_wiki(user: SessionUser) -> tuple[str, ...]:

@@ -20,7 +20,8 @@ from .delivery.outbox import deliver_due
 from .evidence.service import Evidence
 from .reports import Submission, new_reference
 from .store import Reporter, Store
-from .wikiclient import WikiClient, build_user_agent
+from .user_agent import policy_user_agent
+from .wikiclient import WikiClient
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class Services:
         if migrate:
             store.migrate()
         default = config["delivery.default"] or f"maildir:{instance_path / 'maildir'}"
-        client = WikiClient(user_agent(config), timeout=config["wikis.timeout_seconds"])
+        client = WikiClient(policy_user_agent(config), timeout=config["wikis.timeout_seconds"])
         evidence = Evidence(client, config["wikis.extra"], store.load_wiki_registry)
         return cls(config=config, instance_path=instance_path, store=store, evidence=evidence,
                    default_destination=default)
@@ -101,13 +102,6 @@ class Services:
             except Exception:  # the report is stored; the worker retries
                 log.exception("immediate delivery after %s failed", ref)
         return ref
-
-
-def user_agent(config: Config) -> str:
-    """Wikimedia's User-Agent policy: tool, version, URL and a way to reach us."""
-    from . import __version__
-
-    return build_user_agent("incident-reporting", __version__, config["tool_url"], config["contact"])
 
 
 def _toolsdb_url(config: Config) -> str | None:

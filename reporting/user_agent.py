@@ -1,19 +1,22 @@
 """The User-Agent of every request the tool makes to a wiki.
 
 Wikimedia's User-Agent policy blocks generic library agents; it asks for
-``<tool>/<version> (<url or contact>) <library>/<version>`` so that operators
-can reach whoever runs a misbehaving client.
+``<tool>/<version> (<url>; <contact>) <library>/<version>`` so that operators
+can reach whoever runs a misbehaving client. One function, used by the OAuth
+login, the role lookup and the evidence client alike.
 """
 from __future__ import annotations
 
-import requests
+from typing import Mapping
+
+from .wikiclient import build_user_agent
 
 TOOL_NAME = "IncidentReporting"
 
 
-def policy_user_agent(contact: str) -> str:
-    """The policy User-Agent for this version of the tool and ``contact``
-    (a URL or an email address, setting ``contact``)."""
+def policy_user_agent(config: Mapping) -> str:
+    """The policy User-Agent for this version of the tool, from settings
+    ``tool_url`` and ``contact``."""
     from . import __version__  # the package defines it after importing its modules
 
-    return f"{TOOL_NAME}/{__version__} ({contact}) python-requests/{requests.__version__}"
+    return build_user_agent(TOOL_NAME, __version__, config["tool_url"], config["contact"])

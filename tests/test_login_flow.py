@@ -64,8 +64,8 @@ def test_identity_keeps_only_the_allowed_facts(oauth_app, wiki):
 
 def test_requests_to_wikis_carry_the_policy_user_agent(oauth_app, wiki, meta):
     oauth_login(oauth_app.test_client(), wiki, "Alice")
-    expected = (f"IncidentReporting/{reporting.__version__} (https://example.org/incident-reporting-tests) "
-                f"python-requests/")
+    expected = (f"IncidentReporting/{reporting.__version__} (https://incident-reporting.toolforge.org; "
+                f"https://example.org/incident-reporting-tests) python-requests/")
     agents = {seen["user_agent"] for seen in wiki.provider.requests_seen if seen["title"] in (
         "Special:OAuth/initiate", "Special:OAuth/token", "Special:OAuth/identify")}
     agents |= {seen["user_agent"] for seen in meta.api.requests_seen}
