@@ -37,15 +37,45 @@ def init_app(app: Flask) -> None:
         version = current_app.extensions["reporting"].store.migrate()
         click.echo(f"schema at version {version}")
 
+    @group.command("worker")
+    @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+    @click.option("--poll-seconds", type=click.FloatRange(min=0.01), default=2.0, show_default=True,
+                  help="Wait between looks at an empty outbox.")
+    @click.option("--lease-seconds", type=click.FloatRange(min=1.0), default=300.0, show_default=True,
+                  help="How long a claimed row stays with this worker if it dies mid-delivery.")
+    def worker_command(once: bool, poll_seconds: float, lease_seconds: float) -> None:
+        """Deliver queued reports, emergencies first (a continuous job; SIGTERM stops it cleanly)."""
+        run_worker(once=once, poll_seconds=poll_seconds, lease_seconds=lease_seconds)
+
     @group.command("deliver")
     def deliver_command() -> None:
-        """Deliver every due outbox row once and exit."""
-        from .delivery.outbox import deliver_due
-
-        services = current_app.extensions["reporting"]
-        total = 0
-        while (count := deliver_due(services.store, services.connector_for)):
-            total += count
-        click.echo(f"delivered {total}")
+        """Deliver every due outbox row once and exit (same as ``worker --once``)."""
+        run_worker(once=True)
 
     app.cli.add_command(group)
+
+
+def run_worker(once: bool, poll_seconds: float = 2.0, lease_seconds: float = 300.0) -> int:
+    """Run the delivery worker of the current app until done (``once``) or SIGTERM/SIGINT.
+
+    The signal only sets a flag: the delivery in flight finishes and is
+    recorded before the worker exits, so a deploy never strands a claim.
+    """
+    import signal
+    import threading
+    from datetime import timedelta
+
+    from .delivery.worker import Worker
+
+    services = current_app.extensions["reporting"]
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        worker = Worker(services.store, services.connector_for, lease=timedelta(seconds=lease_seconds),
+                        poll_seconds=poll_seconds)
+        delivered = worker.run_once(stop) if once else worker.run(stop)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    click.echo(f"delivered {delivered}")
+    return delivered
