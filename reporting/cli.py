@@ -43,9 +43,11 @@ def init_app(app: Flask) -> None:
                   help="Wait between looks at an empty outbox.")
     @click.option("--lease-seconds", type=click.FloatRange(min=1.0), default=300.0, show_default=True,
                   help="How long a claimed row stays with this worker if it dies mid-delivery.")
-    def worker_command(once: bool, poll_seconds: float, lease_seconds: float) -> None:
+    @click.option("--threads", type=click.IntRange(1, 32), default=4, show_default=True,
+                  help="Deliveries in flight at once (each claims one row at a time).")
+    def worker_command(once: bool, poll_seconds: float, lease_seconds: float, threads: int) -> None:
         """Deliver queued reports, emergencies first (a continuous job; SIGTERM stops it cleanly)."""
-        run_worker(once=once, poll_seconds=poll_seconds, lease_seconds=lease_seconds)
+        run_worker(once=once, poll_seconds=poll_seconds, lease_seconds=lease_seconds, threads=threads)
 
     @group.command("deliver")
     def deliver_command() -> None:
@@ -55,7 +57,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(group)
 
 
-def run_worker(once: bool, poll_seconds: float = 2.0, lease_seconds: float = 300.0) -> int:
+def run_worker(once: bool, poll_seconds: float = 2.0, lease_seconds: float = 300.0, threads: int = 4) -> int:
     """Run the delivery worker of the current app until done (``once``) or SIGTERM/SIGINT.
 
     The signal only sets a flag: the delivery in flight finishes and is
@@ -65,15 +67,14 @@ def run_worker(once: bool, poll_seconds: float = 2.0, lease_seconds: float = 300
     import threading
     from datetime import timedelta
 
-    from .delivery.worker import Worker
+    from .delivery.worker import run_workers
 
     services = current_app.extensions["reporting"]
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        worker = Worker(services.store, services.connector_for, lease=timedelta(seconds=lease_seconds),
-                        poll_seconds=poll_seconds)
-        delivered = worker.run_once(stop) if once else worker.run(stop)
+        delivered = run_workers(services.store, services.connector_for, threads, stop, once=once,
+                                lease=timedelta(seconds=lease_seconds), poll_seconds=poll_seconds)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -7,6 +7,11 @@ records the outcome. Claiming one row at a time is what keeps the emergency
 lane honest: an emergency that becomes due while a worker is busy waits for
 at most the delivery in flight, never for the rest of a claimed batch.
 
+A worker process may run several delivery threads (``--threads``): desks
+answer slowly compared to the database, so overlapping deliveries is what
+lets one process keep a desk busy. Each thread still claims one row at a
+time, so an emergency waits for at most one delivery per thread.
+
 Stopping: :meth:`Worker.run` returns after the delivery in flight once
 ``stop`` is set (the CLI sets it on SIGTERM, which Toolforge sends before
 SIGKILL), so a normal shutdown never leaves a claimed row behind. A worker
@@ -121,3 +126,23 @@ class Worker:
                 stop.wait(self.poll_seconds)
         log.info("delivery worker stopped after %d deliveries", self.delivered - before)
         return self.delivered - before
+
+
+def run_workers(store: Store, connector_for: Callable[[str], Connector], threads: int, stop: threading.Event,
+                once: bool = False, lease: timedelta = DEFAULT_LEASE,
+                poll_seconds: float = DEFAULT_POLL_SECONDS) -> int:
+    """Run ``threads`` workers side by side until done (``once``) or ``stop``; return deliveries.
+
+    The calling thread only waits, so it stays free to receive signals and
+    set ``stop``; every worker then finishes its delivery in flight.
+    """
+    workers = [Worker(store, connector_for, lease=lease, poll_seconds=poll_seconds) for _ in range(threads)]
+    runners = [threading.Thread(target=worker.run_once if once else worker.run, args=(stop,),
+                                name=f"delivery-{number}", daemon=True)
+               for number, worker in enumerate(workers)]
+    for runner in runners:
+        runner.start()
+    for runner in runners:
+        while runner.is_alive():
+            runner.join(0.2)
+    return sum(worker.delivered for worker in workers)

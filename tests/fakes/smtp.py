@@ -19,7 +19,8 @@ import ipaddress
 import ssl
 import tempfile
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -35,6 +36,7 @@ class Received:
     rcpt_tos: list[str]
     raw: bytes
     message: EmailMessage
+    at: float = field(default_factory=time.monotonic)  # when the server kept it (benchmarks)
 
 
 @dataclass
