@@ -11,7 +11,6 @@ from datetime import timedelta
 
 import pytest
 
-from reporting.crypto import generate_key
 from reporting.delivery.outbox import EMERGENCY_BASE_BACKOFF_SECONDS
 from reporting.delivery.worker import Worker
 from reporting.store import utcnow
