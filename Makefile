@@ -28,7 +28,7 @@ run: $(VENV)/.stamp-runtime $(INSTANCE)/encryption.key
 	TOOL_DEV_LOGIN=1 TOOL_LOCAL_DEVELOPMENT=1 $(VENV)/bin/flask --app app run --host 127.0.0.1 --port $(PORT)
 
 worker: $(VENV)/.stamp-runtime $(INSTANCE)/encryption.key
-	$(VENV)/bin/flask --app app reporting deliver
+	$(VENV)/bin/flask --app app reporting worker
 
 test: $(VENV)/.stamp-dev
 	$(PY) -m pytest -q $(PYTEST_ARGS)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-MODULES = ["bench.http", "bench.evidence"]
+MODULES = ["bench.http", "bench.evidence", "bench.delivery"]
 
 
 def main() -> int:

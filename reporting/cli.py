@@ -40,16 +40,22 @@ def init_app(app: Flask) -> None:
         version = current_app.extensions["reporting"].store.migrate()
         click.echo(f"schema at version {version}")
 
+    @group.command("worker")
+    @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+    @click.option("--poll-seconds", type=click.FloatRange(min=0.01), default=2.0, show_default=True,
+                  help="Wait between looks at an empty outbox.")
+    @click.option("--lease-seconds", type=click.FloatRange(min=1.0), default=300.0, show_default=True,
+                  help="How long a claimed row stays with this worker if it dies mid-delivery.")
+    @click.option("--threads", type=click.IntRange(1, 32), default=4, show_default=True,
+                  help="Deliveries in flight at once (each claims one row at a time).")
+    def worker_command(once: bool, poll_seconds: float, lease_seconds: float, threads: int) -> None:
+        """Deliver queued reports, emergencies first (a continuous job; SIGTERM stops it cleanly)."""
+        run_worker(once=once, poll_seconds=poll_seconds, lease_seconds=lease_seconds, threads=threads)
+
     @group.command("deliver")
     def deliver_command() -> None:
-        """Deliver every due outbox row once and exit."""
-        from .delivery.outbox import deliver_due
-
-        services = current_app.extensions["reporting"]
-        total = 0
-        while (count := deliver_due(services.store, services.connector_for)):
-            total += count
-        click.echo(f"delivered {total}")
+        """Deliver every due outbox row once and exit (same as ``worker --once``)."""
+        run_worker(once=True)
 
     @group.command("bar")
     @click.argument("username")
@@ -90,3 +96,28 @@ def init_app(app: Flask) -> None:
         click.echo(f"stored {count} wikis")
 
     app.cli.add_command(group)
+
+
+def run_worker(once: bool, poll_seconds: float = 2.0, lease_seconds: float = 300.0, threads: int = 4) -> int:
+    """Run the delivery worker of the current app until done (``once``) or SIGTERM/SIGINT.
+
+    The signal only sets a flag: the delivery in flight finishes and is
+    recorded before the worker exits, so a deploy never strands a claim.
+    """
+    import signal
+    import threading
+    from datetime import timedelta
+
+    from .delivery.worker import run_workers
+
+    services = current_app.extensions["reporting"]
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        delivered = run_workers(services.store, services.connector_for, threads, stop, once=once,
+                                lease=timedelta(seconds=lease_seconds), poll_seconds=poll_seconds)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    click.echo(f"delivered {delivered}")
+    return delivered

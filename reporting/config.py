@@ -53,6 +53,15 @@ def _parse_positive_int(value: Any) -> int:
     return number
 
 
+def _parse_positive_float(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError("expected a number")
+    number = float(str(value).strip())
+    if not number > 0 or number == float("inf"):
+        raise ValueError("expected a positive number")
+    return number
+
+
 def _parse_str(value: Any) -> str:
     if isinstance(value, (dict, list)):
         raise ValueError("expected a string")
@@ -153,6 +162,27 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("delivery.synchronous", _parse_bool, True,
             "Deliver right after submit inside the web request (the embedded default). "
             "Production runs the worker job instead and may turn this off."),
+    Setting("delivery.rules", _parse_list_of_mappings, [],
+            "Routing rules, first match wins: a list of mappings with `destination` and any of "
+            "`category`/`categories`, `severity`/`severities`, `wiki`/`wikis`, `consented` (see "
+            "\"Routing reports\"). In an envvar: a JSON array."),
+    Setting("delivery.emergency_timeout_seconds", _parse_positive_float, 5.0,
+            "Seconds an emergency report's delivery may take inside the submit request before the "
+            "reporter is told it is queued (the attempt happens even when `delivery.synchronous` is off)."),
+    Setting("delivery.timeout_seconds", _parse_positive_float, 10.0,
+            "Seconds any single network wait of a connector may take (connect, each read)."),
+    Setting("delivery.smtp_sender", _parse_str, None,
+            "Envelope and From address for `smtp://` destinations. Default: `delivery.sender`."),
+    Setting("delivery.smtp_user", _parse_str, None,
+            "SMTP login, only for `smtp+starttls://` destinations (needs `delivery.smtp_password`)."),
+    Setting("delivery.smtp_password", _parse_str, None, "SMTP password for `delivery.smtp_user`.", secret=True),
+    Setting("delivery.zendesk_email", _parse_str, None,
+            "Zendesk agent whose API token delivers tickets (required by `zendesk+https://` destinations)."),
+    Setting("delivery.zendesk_api_token", _parse_str, None,
+            "Zendesk API token of `delivery.zendesk_email`.", secret=True),
+    Setting("delivery.znuny_user", _parse_str, None,
+            "Znuny agent login (required by `znuny+https://` destinations)."),
+    Setting("delivery.znuny_password", _parse_str, None, "Password of `delivery.znuny_user`.", secret=True),
     Setting("retention_days", _parse_positive_int, 365,
             "Days after which a closed report's encrypted body is purged."),
 )

@@ -8,22 +8,102 @@ do exactly the same thing.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
+from typing import Callable
+
 from flask import current_app
 
 from .config import Config, ConfigError
 from .crypto import InvalidKeyError, Sealer
+from .delivery import connectors
 from .delivery.base import Connector
+from .delivery.destinations import Rule, parse_destination, route, rules_from_config
+from .delivery.local import LocalQueueConnector
 from .delivery.maildir import MaildirConnector
-from .delivery.outbox import deliver_due
-from .evidence.service import Evidence
 from .reports import Submission, new_reference
-from .store import Reporter, Store
+from .evidence.service import Evidence
+from .store import OutboxItem, Reporter, Store
 from .user_agent import policy_user_agent
 from .wikiclient import WikiClient
 
 log = logging.getLogger(__name__)
+
+# Config keys of the connectors' secrets (reporting.delivery.connectors names them).
+SECRET_KEYS = {
+    "smtp_sender": "delivery.smtp_sender",
+    "smtp_user": "delivery.smtp_user",
+    "smtp_password": "delivery.smtp_password",
+    "zendesk_email": "delivery.zendesk_email",
+    "zendesk_api_token": "delivery.zendesk_api_token",
+    "znuny_user": "delivery.znuny_user",
+    "znuny_password": "delivery.znuny_password",
+}
+
+
+def delivery_secrets(config: Config) -> dict[str, str]:
+    """The secrets connectors need, from the config (``delivery.smtp_sender``
+    falls back to ``delivery.sender``)."""
+    secrets = {name: config[key] for name, key in SECRET_KEYS.items() if config.get(key)}
+    if not secrets.get("smtp_sender") and config.get("delivery.sender"):
+        secrets["smtp_sender"] = config["delivery.sender"]
+    return secrets
+
+
+def _envvar(key: str) -> str:
+    return "TOOL_" + key.upper().replace(".", "__")
+
+
+def build_connector(config: Config, destination: str, secrets: Mapping[str, str], timeout: float) -> Connector:
+    """A connector for ``destination``; ``ValueError`` if it cannot be built."""
+    return connectors.connector_for(
+        destination,
+        secrets,
+        maildir_factory=lambda path: MaildirConnector(path, config["delivery.sender"], config["delivery.recipient"]),
+        local_factory=LocalQueueConnector,
+        timeout=timeout,
+    )
+
+
+def routing_from_config(config: Config, instance_path: Path) -> tuple[list[Rule], str]:
+    """Parse and check ``delivery.rules`` and ``delivery.default`` at start-up.
+
+    Raises :class:`ConfigError` naming the key when a rule or destination is
+    malformed, a destination lacks a required secret, or its connector cannot
+    be built, so a misconfigured tool refuses to start instead of queueing
+    reports nobody can deliver.
+    """
+    try:
+        rules = rules_from_config(config.get("delivery.rules") or [])
+    except ValueError as error:
+        raise ConfigError(f"invalid value for delivery.rules ({_envvar('delivery.rules')}): {error}") from None
+    default = config["delivery.default"] or f"maildir:{instance_path / 'maildir'}"
+    try:
+        parse_destination(default)
+    except ValueError as error:
+        raise ConfigError(f"invalid value for delivery.default ({_envvar('delivery.default')}): {error}") from None
+    secrets = delivery_secrets(config)
+    if secrets.get("smtp_user") and not secrets.get("smtp_password"):
+        raise ConfigError(f"delivery.smtp_password ({_envvar('delivery.smtp_password')}) is required "
+                          f"when delivery.smtp_user is set")
+    places = [(f"delivery rule {index}", rule.destination) for index, rule in enumerate(rules)]
+    places.append(("delivery.default", default))
+    for where, destination in places:
+        key_of_where = "delivery.rules" if where.startswith("delivery rule") else "delivery.default"
+        for secret in connectors.required_secrets(destination):
+            if not secrets.get(secret):
+                key = SECRET_KEYS[secret]
+                raise ConfigError(f"{key} ({_envvar(key)}) is required by the destination of {where} "
+                                  f"({destination.split('?')[0]})")
+        try:
+            build_connector(config, destination, secrets, config["delivery.timeout_seconds"])
+        except ValueError as error:
+            raise ConfigError(f"invalid value for {key_of_where} ({_envvar(key_of_where)}): {where}: {error}") from None
+    return rules, default
+
 
 @dataclass
 class Services:
@@ -32,6 +112,10 @@ class Services:
     store: Store
     evidence: Evidence
     default_destination: str
+    rules: list[Rule] = field(default_factory=list)
+    secrets: dict[str, str] = field(default_factory=dict)
+    # Connectors hold HTTP sessions (and Znuny's login), reused per thread.
+    _connectors: threading.local = field(default_factory=threading.local, repr=False, compare=False)
 
     @classmethod
     def build(cls, config: Config, instance_path: Path, migrate: bool = True) -> "Services":
@@ -48,11 +132,11 @@ class Services:
             raise ConfigError(f"invalid value for database_url (TOOL_DATABASE_URL): {error}") from None
         if migrate:
             store.migrate()
-        default = config["delivery.default"] or f"maildir:{instance_path / 'maildir'}"
+        rules, default = routing_from_config(config, instance_path)
         client = WikiClient(policy_user_agent(config), timeout=config["wikis.timeout_seconds"])
         evidence = Evidence(client, config["wikis.extra"], store.load_wiki_registry)
         return cls(config=config, instance_path=instance_path, store=store, evidence=evidence,
-                   default_destination=default)
+                   default_destination=default, rules=rules, secrets=delivery_secrets(config))
 
     def normalize_wiki(self, raw: str) -> str | None:
         return self.evidence.normalize_wiki(raw)
@@ -77,31 +161,81 @@ class Services:
         except Exception as error:
             log.warning("wiki registry refresh failed (%s); keeping the stored list", type(error).__name__)
 
-    def connector_for(self, destination: str) -> Connector:
-        """The connector that delivers to ``destination`` (a destination URL)."""
-        if destination.startswith("maildir:"):
-            return MaildirConnector(destination[len("maildir:"):], self.config["delivery.sender"],
-                                    self.config["delivery.recipient"])
-        raise ConfigError(f"unsupported delivery destination {destination.split(':')[0]!r}")
+    def connector_for(self, destination: str, timeout: float | None = None) -> Connector:
+        """The connector that delivers to ``destination`` (a destination URL).
+
+        ``timeout`` bounds each network wait (default ``delivery.timeout_seconds``).
+        Raises ``ValueError`` when the destination cannot be served with the
+        current configuration (e.g. a row routed before a desk was removed).
+        """
+        timeout = timeout if timeout is not None else self.config["delivery.timeout_seconds"]
+        cache = self._connectors.__dict__.setdefault("by_destination", {})
+        key = (destination, timeout)
+        if key not in cache:
+            cache[key] = build_connector(self.config, destination, self.secrets, timeout)
+        return cache[key]
 
     def route(self, submission: Submission) -> str:
-        return self.default_destination
+        """The destination URL of a new report: the first matching rule, else the default."""
+        return route(self.rules, self.default_destination, submission.category, submission.severity,
+                     submission.wiki, submission.share_with_functionaries)
 
     def submit(self, submission: Submission, reporter: Reporter, lang: str) -> str:
-        """Store the report with its outbox row; deliver now on the embedded default.
+        """Store the report with its outbox row, then try to deliver it at once.
 
-        The report is safe once stored: a failed immediate delivery only
-        leaves the row for the worker.
+        Emergencies are always attempted here, bounded by
+        ``delivery.emergency_timeout_seconds``; other reports only when
+        ``delivery.synchronous`` is on (the embedded default). Only this
+        report's row is delivered: the request never works off other
+        reporters' backlog. The report is safe once stored: a failed or slow
+        attempt leaves the row to the worker, and the caller learns the
+        outcome from the report's status (``forwarded`` or still ``received``).
         """
         ref = new_reference()
-        self.store.create_report(ref, submission, reporter, lang, self.route(submission))
+        report_id = self.store.create_report(ref, submission, reporter, lang, self.route(submission))
         log.info("report %s stored (category %s)", ref, submission.category)
-        if self.config["delivery.synchronous"]:
-            try:
-                deliver_due(self.store, self.connector_for)
-            except Exception:  # the report is stored; the worker retries
-                log.exception("immediate delivery after %s failed", ref)
+        if submission.severity == "emergency":
+            self.deliver_emergency_now(report_id, ref)
+        elif self.config["delivery.synchronous"]:
+            self.deliver_report_now(report_id, ref)
         return ref
+
+    def deliver_report_now(self, report_id: int, ref: str, timeout: float | None = None,
+                           lease: timedelta = timedelta(minutes=5)) -> bool:
+        """Deliver one report's outbox row in this thread; True when the desk has it."""
+        item = self.store.claim_report(report_id, lease=lease)
+        if item is None:  # a worker has it already
+            return False
+        return self._deliver_claimed(item, timeout)
+
+    def deliver_emergency_now(self, report_id: int, ref: str) -> bool:
+        """Attempt an emergency's delivery for at most ``delivery.emergency_timeout_seconds``.
+
+        The attempt runs in a helper thread so that the request answers on
+        time even if a desk is slow in ways a socket timeout does not bound
+        (several round trips, DNS). A late attempt is not abandoned: it still
+        finishes and records its outcome, and its short lease lets the worker
+        take over if this process dies.
+        """
+        timeout = float(self.config["delivery.emergency_timeout_seconds"])
+        item = self.store.claim_report(report_id, lease=timedelta(seconds=max(60.0, 6 * timeout)))
+        if item is None:
+            return False
+        outcome: list[bool] = []
+        attempt = threading.Thread(target=lambda: outcome.append(self._deliver_claimed(item, timeout)),
+                                   name=f"emergency-{ref}", daemon=True)
+        attempt.start()
+        attempt.join(timeout)
+        if not outcome:
+            log.warning("emergency %s not delivered within %.1f s; the reporter is told it is queued", ref, timeout)
+            return False
+        return outcome[0]
+
+    def _deliver_claimed(self, item: OutboxItem, timeout: float | None) -> bool:
+        # The worker's own handling: the same retries, alerts and crash safety.
+        from .delivery.worker import Worker
+
+        return Worker(self.store, lambda destination: self.connector_for(destination, timeout)).deliver(item)
 
 
 def _toolsdb_url(config: Config) -> str | None:

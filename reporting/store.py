@@ -327,6 +327,41 @@ class Store:
                            destination=row.destination, priority=row.priority, attempts=row.attempts + 1)
                 for row in rows]
 
+    def claim_report(self, report_id: int, now: datetime | None = None,
+                     lease: timedelta = timedelta(minutes=5)) -> OutboxItem | None:
+        """Claim the pending outbox row of ONE report, or None if it is not claimable.
+
+        The web process uses this to deliver the report it has just stored,
+        and only that one: a request must not spend its time on other
+        reporters' backlog. The row is leased exactly like :meth:`claim_due`,
+        so a worker never delivers it at the same time; a row leased by
+        someone else is skipped, not waited for (``SKIP LOCKED`` on MariaDB).
+        """
+        now = now or utcnow()
+        outbox, reports = schema.outbox, schema.reports
+        query = (select(outbox.c.id, outbox.c.report_id, outbox.c.destination, outbox.c.priority,
+                        outbox.c.attempts)
+                 .where(outbox.c.report_id == report_id, outbox.c.state == "pending",
+                        or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now))
+                 .order_by(outbox.c.id).limit(1))
+        if self._skip_locked:
+            query = query.with_for_update(skip_locked=True)
+        with self.engine.begin() as connection:
+            row = connection.execute(query).first()
+            if row is None:
+                return None
+            connection.execute(update(outbox).where(outbox.c.id == row.id).values(
+                claimed_until=now + lease, attempts=outbox.c.attempts + 1))
+            ref = connection.execute(select(reports.c.ref).where(reports.c.id == row.report_id)).scalar_one()
+        return OutboxItem(id=row.id, report_id=row.report_id, ref=ref, destination=row.destination,
+                          priority=row.priority, attempts=row.attempts + 1)
+
+    def outbox_row_of(self, report_id: int) -> Any | None:
+        """The outbox row of a report (state, ticket id, attempts), or None."""
+        with self.engine.connect() as connection:
+            return connection.execute(select(schema.outbox).where(schema.outbox.c.report_id == report_id)
+                                      .order_by(schema.outbox.c.id.desc()).limit(1)).first()
+
     def mark_delivered(self, item: OutboxItem, ticket_id: str, ticket_number: str | None,
                        now: datetime | None = None) -> None:
         """Record the desk's ticket and move the report to ``forwarded``, atomically."""
@@ -365,8 +400,14 @@ class Store:
             pending, oldest = connection.execute(
                 select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.state == "pending")).one()
             failed = connection.execute(select(func.count()).where(outbox.c.state == "failed")).scalar()
+            emergencies, oldest_emergency = connection.execute(
+                select(func.count(), func.min(outbox.c.created_at))
+                .where(outbox.c.state == "pending", outbox.c.priority == 0)).one()
         age = (now - oldest).total_seconds() if oldest is not None else 0.0
-        return {"pending": int(pending), "failed": int(failed or 0), "oldest_pending_seconds": round(age, 1)}
+        emergency_age = (now - oldest_emergency).total_seconds() if oldest_emergency is not None else 0.0
+        return {"pending": int(pending), "failed": int(failed or 0), "oldest_pending_seconds": round(age, 1),
+                "pending_emergencies": int(emergencies),
+                "oldest_pending_emergency_seconds": round(emergency_age, 1)}
 
     # -- wiki registry ---------------------------------------------------
 

@@ -252,7 +252,8 @@ def test_sub_that_is_not_a_central_id_is_refused(sub) -> None:
     claims(aud=...),
     claims(exp=int(time.time()) - 11),
     claims(exp=...),
-    claims(iat=int(time.time()) + 60),
+    # Built at collection: far enough ahead to still be "in the future" after a long suite.
+    claims(iat=int(time.time()) + 3600, exp=int(time.time()) + 7200),
     claims(iat=...),
     claims(nonce="other-nonce-000000000000"),
     claims(nonce=...),

@@ -20,13 +20,20 @@ from .render import render_ticket
 log = logging.getLogger(__name__)
 
 BASE_BACKOFF_SECONDS = 30.0
+# Emergencies retry sooner: someone may be in danger while the desk is down.
+EMERGENCY_BASE_BACKOFF_SECONDS = 5.0
 MAX_BACKOFF_SECONDS = 6 * 3600.0
+EMERGENCY_MAX_BACKOFF_SECONDS = 300.0
 
 
-def backoff_delay(attempts: int, retry_after: float | None = None, rng: random.Random | None = None) -> float:
-    """Exponential backoff with full jitter, never sooner than the desk asked."""
+def backoff_delay(attempts: int, retry_after: float | None = None, rng: random.Random | None = None,
+                  emergency: bool = False) -> float:
+    """Exponential backoff with jitter (between half and all of the ceiling),
+    never sooner than the desk asked."""
     rng = rng or random
-    ceiling = min(MAX_BACKOFF_SECONDS, BASE_BACKOFF_SECONDS * 2 ** max(0, attempts - 1))
+    base, cap = ((EMERGENCY_BASE_BACKOFF_SECONDS, EMERGENCY_MAX_BACKOFF_SECONDS) if emergency
+                 else (BASE_BACKOFF_SECONDS, MAX_BACKOFF_SECONDS))
+    ceiling = min(cap, base * 2 ** min(max(0, attempts - 1), 30))
     delay = rng.uniform(ceiling / 2, ceiling)
     return max(delay, retry_after or 0.0)
 
@@ -40,7 +47,7 @@ def deliver_item(store: Store, item: OutboxItem, connector: Connector, now: date
     try:
         delivered = connector.create_ticket(render_ticket(report))
     except TemporaryFailure as error:
-        delay = backoff_delay(item.attempts, error.retry_after)
+        delay = backoff_delay(item.attempts, error.retry_after, emergency=item.priority == 0)
         log.warning("delivery of %s failed (attempt %d), retrying in %.0f s: %s",
                     item.ref, item.attempts, delay, error)
         store.mark_retry(item, str(error), (now or utcnow()) + timedelta(seconds=delay))

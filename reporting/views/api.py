@@ -85,7 +85,22 @@ def create_report():
         return body, status, {"Retry-After": str(refusal.retry_after)} if refusal.retry_after else {}
     ref = services().submit(submission, reporter_from_session(), lang)
     report = services().store.report_of(ref, current_user().username)
-    return jsonify(summary_json(report.summary)), 201, {"Location": url_for("api.get_report", ref=ref)}
+    body = summary_json(report.summary)
+    if report.severity == "emergency":
+        body["emergency"] = emergency_json(report.summary, lang)
+    return jsonify(body), 201, {"Location": url_for("api.get_report", ref=ref)}
+
+
+def emergency_json(summary: ReportSummary, lang: str) -> dict[str, Any]:
+    """What a client must show at once after an emergency report: whether it
+    reached the emergency desk, and the contacts to use right now either way."""
+    delivered = summary.status == "forwarded"
+    return {
+        "delivered": delivered,
+        "queued": not delivered,
+        "message": msg_text("reporting-emergency-delivered" if delivered else "reporting-emergency-queued", lang=lang),
+        "contacts": msg_text("reporting-emergency-notice", lang=lang),
+    }
 
 
 @bp.get("/reports")

@@ -63,6 +63,16 @@ def openapi_document() -> dict[str, Any]:
                         "evidence": {"type": "array", "items": {"type": "string"}},
                         "description": {"type": "string"},
                     }}]},
+                "EmergencyOutcome": {
+                    "type": "object",
+                    "description": "Only on emergency reports: show `message` and `contacts` to the reporter at once.",
+                    "required": ["delivered", "queued", "message", "contacts"],
+                    "properties": {
+                        "delivered": {"type": "boolean", "description": "The emergency desk has the report."},
+                        "queued": {"type": "boolean", "description": "Saved, not yet delivered; the worker keeps trying."},
+                        "message": {"type": "string", "description": "What happened, in the user's language."},
+                        "contacts": {"type": "string", "description": "Emergency contacts, in the user's language."},
+                    }},
                 "Errors": {"type": "object", "required": ["errors"], "properties": {"errors": {
                     "type": "array", "items": {"type": "object", "required": ["code", "message"], "properties": {
                         "field": {"type": ["string", "null"]},
@@ -89,8 +99,12 @@ def openapi_document() -> dict[str, Any]:
                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
                         "$ref": "#/components/schemas/NewReport"}}}},
                     "responses": {
-                        "201": {"description": "Stored; `ref` is the case reference.",
-                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ReportSummary"}}}},
+                        "201": {"description": "Stored; `ref` is the case reference. Emergencies also carry "
+                                               "`emergency` (delivered at once, or saved and queued).",
+                                "content": {"application/json": {"schema": {"allOf": [
+                                    {"$ref": "#/components/schemas/ReportSummary"},
+                                    {"type": "object", "properties": {
+                                        "emergency": {"$ref": "#/components/schemas/EmergencyOutcome"}}}]}}}},
                         "400": _ERRORS, "413": _ERRORS, "415": _ERRORS, "422": _ERRORS, **login,
                         "403": {**_ERRORS, "description": "CSRF token missing or wrong (`csrf`), or the user "
                                                           "is barred from reporting (`barred`)."},

@@ -79,6 +79,11 @@ class FakeHTTPServer:
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # Set before start(): a fixed port lets a test point a destination at a desk that is down.
+        self.bind_port = 0
+        # Seconds between doing the work and answering: widens the "desk acted,
+        # client has not heard yet" window that crash tests aim at.
+        self.response_delay = 0.0
 
     # -- lifecycle -----------------------------------------------------------
     def __enter__(self):
@@ -95,7 +100,7 @@ class FakeHTTPServer:
             pass
 
         Handler.fake = fake
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.bind_port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
         self._thread.start()
@@ -187,6 +192,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(fault.response)
             return
         response = self.fake.handle(request)
+        if self.fake.response_delay:
+            self.fake._stopping.wait(self.fake.response_delay)
         if fault is not None and fault.kind == "lose_response":
             self.close_connection = True
             return

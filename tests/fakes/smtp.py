@@ -19,7 +19,8 @@ import ipaddress
 import ssl
 import tempfile
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -35,6 +36,7 @@ class Received:
     rcpt_tos: list[str]
     raw: bytes
     message: EmailMessage
+    at: float = field(default_factory=time.monotonic)  # when the server kept it (benchmarks)
 
 
 @dataclass
@@ -71,6 +73,8 @@ class _Handler:
         message = email.message_from_bytes(raw, policy=email.policy.default)
         with self.fake._lock:
             self.fake.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), raw, message))
+        if self.fake.accept_delay:
+            await asyncio.sleep(self.fake.accept_delay)
         if fault is not None and fault.kind == "lose_response":
             server.transport.abort()
         return "250 2.0.0 accepted"
@@ -84,6 +88,9 @@ class FakeSmtp:
         self.known_recipients = known_recipients
         self.received: list[Received] = []
         self.auth_attempts: list[str] = []
+        # Seconds between keeping a message and answering "250": the window in
+        # which a client crash makes the client send the message again.
+        self.accept_delay = 0.0
         self._faults: list[SmtpFault] = []
         self._lock = threading.Lock()
         self._controller: Controller | None = None
@@ -106,7 +113,7 @@ class FakeSmtp:
             kwargs["authenticator"] = self._authenticate
             kwargs["auth_required"] = True
             kwargs["auth_require_tls"] = True
-        self.port = free_port()
+        self.port = getattr(self, "bind_port", 0) or free_port()
         self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port, ready_timeout=5, **kwargs)
         self._controller.start()
 

@@ -1,0 +1,148 @@
+"""The delivery worker: ``flask --app app reporting worker [--once]``.
+
+On Toolforge it runs as a continuous job (one or several replicas sharing
+ToolsDB). Each turn claims exactly ONE due outbox row, the most urgent one
+(:meth:`reporting.store.Store.claim_due` orders by priority), delivers it and
+records the outcome. Claiming one row at a time is what keeps the emergency
+lane honest: an emergency that becomes due while a worker is busy waits for
+at most the delivery in flight, never for the rest of a claimed batch.
+
+A worker process may run several delivery threads (``--threads``): desks
+answer slowly compared to the database, so overlapping deliveries is what
+lets one process keep a desk busy. Each thread still claims one row at a
+time, so an emergency waits for at most one delivery per thread.
+
+Stopping: :meth:`Worker.run` returns after the delivery in flight once
+``stop`` is set (the CLI sets it on SIGTERM, which Toolforge sends before
+SIGKILL), so a normal shutdown never leaves a claimed row behind. A worker
+that dies anyway (SIGKILL, OOM) leaves its row leased until the lease
+expires; another worker then delivers it again, and the connector's
+idempotency on the report reference keeps it one ticket.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from ..config import ConfigError
+from ..store import OutboxItem, Store, utcnow
+from .base import Connector
+from .outbox import backoff_delay, deliver_item
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LEASE = timedelta(minutes=5)
+DEFAULT_POLL_SECONDS = 2.0
+
+
+@dataclass
+class Worker:
+    """Delivers due outbox rows, most urgent first, one at a time.
+
+    ``connector_for(destination)`` returns the connector of a destination URL
+    (:meth:`reporting.services.Services.connector_for`). ``lease`` must be
+    longer than one delivery can take (connectors bound every network wait).
+    ``clock`` is the time the outbox is read and written with (tests move it
+    forward instead of sleeping through backoffs).
+    """
+
+    store: Store
+    connector_for: Callable[[str], Connector]
+    lease: timedelta = DEFAULT_LEASE
+    poll_seconds: float = DEFAULT_POLL_SECONDS
+    clock: Callable[[], datetime] = utcnow
+    delivered: int = field(default=0, init=False)
+    attempted: int = field(default=0, init=False)
+
+    def deliver_next(self) -> bool | None:
+        """Claim and deliver the most urgent due row.
+
+        Returns None when nothing is due, else whether the desk has the report.
+        """
+        items = self.store.claim_due(now=self.clock(), limit=1, lease=self.lease)
+        if not items:
+            return None
+        return self.deliver(items[0])
+
+    def deliver(self, item: OutboxItem) -> bool:
+        """Deliver one claimed row and record the outcome; True when delivered."""
+        self.attempted += 1
+        try:
+            connector = self.connector_for(item.destination)
+        except (ValueError, ConfigError) as error:
+            # A row routed under an older configuration whose desk is gone or
+            # lacks credentials now: keep it, and make the operator look.
+            delay = backoff_delay(item.attempts, emergency=item.priority == 0)
+            log.error("ALERT delivery of %s has no usable connector for %s: %s", item.ref,
+                      item.destination.split("?")[0], error)
+            self.store.mark_retry(item, f"no connector: {error}", self.clock() + timedelta(seconds=delay))
+            return False
+        try:
+            ok = deliver_item(self.store, item, connector, now=self.clock())
+        except Exception as error:  # a bug or the database: retry later, never log content
+            log.error("delivery of %s crashed (%s); it is retried", item.ref, type(error).__name__)
+            try:
+                delay = backoff_delay(item.attempts, emergency=item.priority == 0)
+                self.store.mark_retry(item, f"internal error ({type(error).__name__})",
+                                      self.clock() + timedelta(seconds=delay))
+            except Exception:  # the database is down: the lease expires and the row is due again
+                pass
+            return False
+        if ok:
+            self.delivered += 1
+        return ok
+
+    def run_once(self, stop: threading.Event | None = None) -> int:
+        """Deliver everything due now, then return how many reached a desk.
+
+        Rows that fail are rescheduled into the future, so this ends.
+        """
+        before = self.delivered
+        while stop is None or not stop.is_set():
+            if self.deliver_next() is None:
+                break
+        return self.delivered - before
+
+    def run(self, stop: threading.Event) -> int:
+        """Deliver until ``stop`` is set; return how many reached a desk.
+
+        Waits ``poll_seconds`` when nothing is due or the database is
+        unreachable; ``stop`` interrupts the wait at once.
+        """
+        before = self.delivered
+        log.info("delivery worker started")
+        while not stop.is_set():
+            try:
+                outcome = self.deliver_next()
+            except Exception as error:  # database unreachable: wait and try again
+                log.error("delivery worker cannot claim work (%s); retrying in %.0f s",
+                          type(error).__name__, self.poll_seconds)
+                stop.wait(self.poll_seconds)
+                continue
+            if outcome is None:
+                stop.wait(self.poll_seconds)
+        log.info("delivery worker stopped after %d deliveries", self.delivered - before)
+        return self.delivered - before
+
+
+def run_workers(store: Store, connector_for: Callable[[str], Connector], threads: int, stop: threading.Event,
+                once: bool = False, lease: timedelta = DEFAULT_LEASE,
+                poll_seconds: float = DEFAULT_POLL_SECONDS) -> int:
+    """Run ``threads`` workers side by side until done (``once``) or ``stop``; return deliveries.
+
+    The calling thread only waits, so it stays free to receive signals and
+    set ``stop``; every worker then finishes its delivery in flight.
+    """
+    workers = [Worker(store, connector_for, lease=lease, poll_seconds=poll_seconds) for _ in range(threads)]
+    runners = [threading.Thread(target=worker.run_once if once else worker.run, args=(stop,),
+                                name=f"delivery-{number}", daemon=True)
+               for number, worker in enumerate(workers)]
+    for runner in runners:
+        runner.start()
+    for runner in runners:
+        while runner.is_alive():
+            runner.join(0.2)
+    return sum(worker.delivered for worker in workers)

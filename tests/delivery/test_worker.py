@@ -1,0 +1,329 @@
+"""The worker and the submit path in one process, on SQLite and MariaDB, against a strict local Zendesk.
+
+Time is moved forward through the worker's clock instead of sleeping through
+backoffs, so every test is bounded by the work it does.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+import pytest
+
+from reporting.delivery.outbox import EMERGENCY_BASE_BACKOFF_SECONDS
+from reporting.delivery.worker import Worker
+from reporting.store import utcnow
+from tests.conftest import login, make_app
+from tests.fakes.http_server import free_port
+from tests.fakes.zendesk import FakeZendesk
+
+from .outbox_helpers import ZENDESK_EMAIL, ZENDESK_TOKEN, fill_outbox, outbox_states
+
+ORDINARY = {"wiki": "en.wikipedia.org", "category": "harassment", "reported_users": ["Troll"],
+            "evidence": ["https://en.wikipedia.org/w/index.php?diff=7"], "description": "They keep insulting me."}
+EMERGENCY = {**ORDINARY, "category": "threat-of-violence", "description": "He wrote he will come to my house."}
+
+
+class Clock:
+    """The worker's "now": real time plus an offset the test moves forward."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self):
+        return utcnow() + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+
+# These tests file hundreds of reports from one account: lift the daily limit.
+NO_RATE_LIMIT = {"rate_limit.per_day": 100_000, "rate_limit.new_account_per_day": 100_000}
+
+
+def zendesk_app(tmp_path, database_url, port: int, **settings):
+    return make_app(tmp_path, database_url, **{
+        **NO_RATE_LIMIT,
+        "delivery.default": f"zendesk+http://127.0.0.1:{port}",
+        "delivery.zendesk_email": ZENDESK_EMAIL, "delivery.zendesk_api_token": ZENDESK_TOKEN, **settings})
+
+
+def desk_on(port: int) -> FakeZendesk:
+    desk = FakeZendesk(email=ZENDESK_EMAIL, api_token=ZENDESK_TOKEN)
+    desk.bind_port = port
+    desk.start()
+    return desk
+
+
+@pytest.fixture
+def desk():
+    with FakeZendesk(email=ZENDESK_EMAIL, api_token=ZENDESK_TOKEN) as fake:
+        yield fake
+
+
+def submit(client, token, body):
+    response = client.post("/api/v1/reports", json=body, headers={"X-CSRF-Token": token})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def tickets_by_ref(desk: FakeZendesk) -> dict[str, list[int]]:
+    found: dict[str, list[int]] = {}
+    for ticket_id, ticket in sorted(desk.tickets.items()):
+        found.setdefault(ticket["external_id"], []).append(ticket_id)
+    return found
+
+
+def test_desk_down_while_200_reports_are_submitted_then_every_one_arrives_once(tmp_path, database_url):
+    port = free_port()  # nothing listens: the desk is down
+    app = zendesk_app(tmp_path, database_url, port, **{"delivery.synchronous": True})
+    services = app.extensions["reporting"]
+    client = app.test_client()
+    token = login(client, "Alice")
+    refs = [submit(client, token, ORDINARY)["ref"] for _ in range(200)]
+    assert len(set(refs)) == 200
+    assert outbox_states(services.store) == {"pending": 200}
+    health = client.get("/healthz").get_json()
+    assert health["outbox"]["pending"] == 200 and health["outbox"]["oldest_pending_seconds"] >= 0
+    assert {r["status"] for r in client.get("/api/v1/reports").get_json()["reports"]} == {"received"}
+
+    desk = desk_on(port)  # the desk comes back, and loses some answers after creating the ticket
+    try:
+        desk.lose_response(times=15, method="POST")
+        clock = Clock()
+        worker = Worker(services.store, services.connector_for, clock=clock)
+        rounds = 0
+        while outbox_states(services.store)["pending"] and rounds < 5:
+            clock.advance(hours=1)  # past every backoff
+            worker.run_once()
+            rounds += 1
+        assert outbox_states(services.store) == {"delivered": 200}
+        by_ref = tickets_by_ref(desk)
+        assert sorted(by_ref) == sorted(refs)
+        assert all(len(ids) == 1 for ids in by_ref.values()), "a report became two tickets"
+        assert rounds >= 2, "the lost answers must have made some deliveries retry"
+        recorded = {row.ticket_id for row in services.store.iter_outbox()}
+        assert recorded == {str(ids[0]) for ids in by_ref.values()}
+        assert {r["status"] for r in client.get("/api/v1/reports").get_json()["reports"]} == {"forwarded"}
+    finally:
+        desk.stop()
+
+
+def test_emergency_behind_a_backlog_of_500_is_delivered_first(tmp_path, database_url):
+    port = free_port()
+    app = zendesk_app(tmp_path, database_url, port, **{"delivery.synchronous": False})
+    services = app.extensions["reporting"]
+    backlog = fill_outbox(services.store, 500, services.default_destination)
+    client = app.test_client()
+    token = login(client, "Alice")
+    queued = submit(client, token, EMERGENCY)  # the desk is down: the attempt in the request fails
+    assert queued["emergency"]["queued"] is True and queued["status"] == "received"
+
+    desk = desk_on(port)
+    try:
+        clock = Clock()
+        clock.advance(seconds=2 * EMERGENCY_BASE_BACKOFF_SECONDS)
+        worker = Worker(services.store, services.connector_for, clock=clock)
+        assert worker.deliver_next() is True
+        assert desk.tickets[min(desk.tickets)]["external_id"] == queued["ref"], "the backlog went first"
+        assert desk.tickets[min(desk.tickets)]["priority"] == "urgent"
+
+        # With the desk up, an emergency reaches it inside the request, ahead of all 500.
+        immediate = submit(client, token, EMERGENCY)
+        assert immediate["emergency"] == {**immediate["emergency"], "delivered": True, "queued": False}
+        assert [t["external_id"] for _, t in sorted(desk.tickets.items())] == [queued["ref"], immediate["ref"]]
+        assert outbox_states(services.store) == {"pending": 500, "delivered": 2}
+
+        worker.run_once()
+        by_ref = tickets_by_ref(desk)
+        assert sorted(by_ref) == sorted(backlog + [queued["ref"], immediate["ref"]])
+        assert all(len(ids) == 1 for ids in by_ref.values())
+    finally:
+        desk.stop()
+
+
+def test_retries_back_off_exponentially_then_deliver(tmp_path, desk):
+    app = zendesk_app(tmp_path, None, desk.port)
+    services = app.extensions["reporting"]
+    [ref] = fill_outbox(services.store, 1, services.default_destination)
+    desk.fail_with(503, {"error": "ServiceUnavailable"}, times=2)
+    clock = Clock()
+    worker = Worker(services.store, services.connector_for, clock=clock)
+    delays = []
+    for _ in range(2):
+        start = clock()
+        assert worker.deliver_next() is False
+        [row] = list(services.store.iter_outbox())
+        assert row.state == "pending" and row.claimed_until is None and "HTTP 503" in row.last_error
+        delays.append((row.next_attempt_at - start).total_seconds())
+        assert worker.deliver_next() is None, "not due before its backoff"
+        clock.advance(seconds=delays[-1] + 1)
+    assert 15 <= delays[0] <= 30.5 and 30 <= delays[1] <= 60.5
+    assert worker.deliver_next() is True
+    [row] = list(services.store.iter_outbox())
+    assert (row.state, row.attempts, row.ticket_id) == ("delivered", 3, str(min(desk.tickets)))
+    assert desk.tickets[int(row.ticket_id)]["external_id"] == ref
+
+
+def test_permanent_refusal_stops_retrying_and_raises_an_alert(tmp_path, desk, caplog):
+    app = make_app(tmp_path, **{"delivery.default": f"zendesk+http://127.0.0.1:{desk.port}",
+                                "delivery.zendesk_email": ZENDESK_EMAIL, "delivery.zendesk_api_token": "wrong"})
+    services = app.extensions["reporting"]
+    [ref] = fill_outbox(services.store, 1, services.default_destination)
+    clock = Clock()
+    worker = Worker(services.store, services.connector_for, clock=clock)
+    with caplog.at_level(logging.ERROR):
+        assert worker.deliver_next() is False
+    [alert] = [r for r in caplog.records if r.getMessage().startswith("ALERT")]
+    assert ref in alert.getMessage() and "HTTP 401" in alert.getMessage()
+    assert "insulting" not in caplog.text and "Troll" not in caplog.text
+    clock.advance(days=30)
+    assert worker.deliver_next() is None
+    assert outbox_states(services.store) == {"failed": 1}
+    health = app.test_client().get("/healthz").get_json()
+    assert health["status"] == "degraded" and health["outbox"]["failed"] == 1
+
+
+def test_submit_delivers_only_the_report_it_stored(tmp_path):
+    app = make_app(tmp_path)  # embedded default: Maildir, synchronous delivery
+    services = app.extensions["reporting"]
+    [older] = fill_outbox(services.store, 1, services.default_destination)
+    client = app.test_client()
+    token = login(client, "Alice")
+    body = submit(client, token, ORDINARY)
+    assert body["status"] == "forwarded" and "emergency" not in body
+    rows = {row.report_id: row.state for row in services.store.iter_outbox()}
+    assert sorted(rows.values()) == ["delivered", "pending"], "the request delivered someone else's report"
+    [message] = services.connector_for(services.default_destination).messages()
+    assert body["ref"] in message["Message-ID"] and older not in message["Message-ID"]
+
+
+def test_without_synchronous_delivery_ordinary_reports_wait_for_the_worker(tmp_path, desk):
+    app = zendesk_app(tmp_path, None, desk.port, **{"delivery.synchronous": False})
+    services = app.extensions["reporting"]
+    client = app.test_client()
+    token = login(client, "Alice")
+    body = submit(client, token, ORDINARY)
+    assert body["status"] == "received" and desk.tickets_created == 0
+    assert Worker(services.store, services.connector_for).run_once() == 1
+    assert [t["external_id"] for t in desk.tickets.values()] == [body["ref"]]
+
+
+def test_emergency_is_delivered_in_the_request_and_the_receipt_says_so(tmp_path, desk):
+    app = zendesk_app(tmp_path, None, desk.port, **{"delivery.synchronous": False})
+    client = app.test_client()
+    token = login(client, "Alice")
+    body = submit(client, token, EMERGENCY)
+    assert body["status"] == "forwarded" and body["emergency"]["delivered"] is True
+    assert "emergency@wikimedia.org" in body["emergency"]["contacts"]
+    [ticket] = desk.tickets.values()
+    assert ticket["external_id"] == body["ref"] and ticket["priority"] == "urgent"
+    html = client.get(f"/reports/{body['ref']}?submitted=1").get_data(as_text=True)
+    assert "passed to the people who handle emergencies" in html and 'id="emergency-queued"' not in html
+
+
+def test_emergency_with_the_desk_down_is_saved_queued_and_the_reporter_told_at_once(tmp_path):
+    port = free_port()
+    app = zendesk_app(tmp_path, None, port, **{"delivery.synchronous": False})
+    services = app.extensions["reporting"]
+    client = app.test_client()
+    login(client, "Alice")
+    form = client.get("/report").get_data(as_text=True)
+    from tests.conftest import csrf_from
+
+    response = client.post("/report", data={**EMERGENCY, "reported_users": "Troll", "evidence": EMERGENCY["evidence"][0],
+                                            "csrf_token": csrf_from(form)})
+    assert response.status_code == 303
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'id="emergency-queued"' in html
+    assert "saved" in html and "queued" in html and "emergency@wikimedia.org" in html and "local emergency services" in html
+    [row] = list(services.store.iter_outbox())
+    assert row.state == "pending" and row.priority == 0 and row.claimed_until is None
+    wait = (row.next_attempt_at - utcnow()).total_seconds()
+    assert wait <= EMERGENCY_BASE_BACKOFF_SECONDS, "an emergency must be retried soon"
+
+    desk = desk_on(port)
+    try:
+        clock = Clock()
+        clock.advance(seconds=EMERGENCY_BASE_BACKOFF_SECONDS)
+        assert Worker(services.store, services.connector_for, clock=clock).deliver_next() is True
+        html = client.get(response.headers["Location"].replace("?submitted=1", "")).get_data(as_text=True)
+        assert 'id="emergency-queued"' not in html
+    finally:
+        desk.stop()
+
+
+def test_a_slow_desk_cannot_hold_the_emergency_request_longer_than_the_timeout(tmp_path, desk):
+    # Each answer takes 0.4 s (under the per-wait timeout); a delivery needs two, more than the 0.5 s budget.
+    desk.response_delay = 0.4
+    app = zendesk_app(tmp_path, None, desk.port, **{"delivery.synchronous": False,
+                                                    "delivery.emergency_timeout_seconds": "0.5"})
+    services = app.extensions["reporting"]
+    client = app.test_client()
+    token = login(client, "Alice")
+    started = time.monotonic()
+    body = submit(client, token, EMERGENCY)
+    assert time.monotonic() - started < 0.75
+    assert body["emergency"]["queued"] is True and "emergency@wikimedia.org" in body["emergency"]["message"]
+    # The late attempt is not abandoned: it finishes and records the ticket.
+    deadline = time.monotonic() + 5
+    while services.store.outbox_row_of(services.store.report_of(body["ref"], "Alice").id).state != "delivered":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert desk.tickets_created == 1
+
+
+def test_consented_report_routed_to_the_local_queue_is_not_stuck(tmp_path):
+    app = make_app(tmp_path, **{"delivery.rules": [{"wiki": "de.wikipedia.org", "consented": True,
+                                                    "destination": "local:functionaries"}]})
+    client = app.test_client()
+    token = login(client, "Alice")
+    body = submit(client, token, {**ORDINARY, "wiki": "de.wikipedia.org", "share_with_functionaries": True})
+    assert body["status"] == "forwarded"
+    services = app.extensions["reporting"]
+    [row] = list(services.store.iter_outbox())
+    assert (row.destination, row.state, row.ticket_id) == ("local:functionaries", "delivered", f"local:{body['ref']}")
+    assert not (services.instance_path / "maildir").exists(), "nothing went to the default desk"
+
+
+def test_a_row_whose_desk_was_removed_from_the_config_waits_and_alerts(tmp_path, caplog):
+    app = make_app(tmp_path)
+    services = app.extensions["reporting"]
+    fill_outbox(services.store, 1, "zendesk+https://gone.zendesk.com")  # no Zendesk secrets configured now
+    worker = Worker(services.store, services.connector_for)
+    with caplog.at_level(logging.ERROR):
+        assert worker.deliver_next() is False
+    assert "ALERT" in caplog.text and "zendesk_email" in caplog.text
+    [row] = list(services.store.iter_outbox())
+    assert row.state == "pending" and row.claimed_until is None and row.next_attempt_at > utcnow()
+
+
+def test_healthz_shows_the_backlog_and_the_oldest_undelivered_age(tmp_path):
+    app = make_app(tmp_path, **{"delivery.synchronous": False})
+    services = app.extensions["reporting"]
+    store = services.store
+    from reporting.reports import new_reference
+    from reporting.store import Reporter
+
+    from .outbox_helpers import submission
+
+    an_hour_ago = utcnow() - timedelta(hours=1)
+    store.create_report(new_reference(), submission("self-harm"), Reporter("R"), "en", "maildir:x", now=an_hour_ago)
+    fill_outbox(store, 2, "maildir:x")
+    outbox = app.test_client().get("/healthz").get_json()["outbox"]
+    assert outbox["pending"] == 3 and outbox["pending_emergencies"] == 1
+    assert 3590 <= outbox["oldest_pending_seconds"] <= 3700
+    assert 3590 <= outbox["oldest_pending_emergency_seconds"] <= 3700
+
+
+def test_worker_once_command_delivers_what_is_due(tmp_path):
+    app = make_app(tmp_path, **{"delivery.synchronous": False})
+    services = app.extensions["reporting"]
+    fill_outbox(services.store, 3, services.default_destination)
+    with app.app_context():  # `flask` pushes it for every command; the test runner does not
+        result = app.test_cli_runner().invoke(args=["reporting", "worker", "--once"])
+        assert result.exit_code == 0 and "delivered 3" in result.output
+        result = app.test_cli_runner().invoke(args=["reporting", "deliver"])
+        assert result.exit_code == 0 and "delivered 0" in result.output
+    assert outbox_states(services.store) == {"delivered": 3}
