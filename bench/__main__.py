@@ -7,7 +7,16 @@ like on whatever machine runs them.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+from pathlib import Path
+
+# Benchmarks measure this machine only: the tests' no-internet guard applies
+# here and, through PYTHONPATH, in every process a benchmark starts.
+from tests.netguard import sitecustomize as _netguard  # noqa: F401
+
+_GUARD_DIR = str(Path(__file__).resolve().parent.parent / "tests" / "netguard")
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [_GUARD_DIR, os.environ.get("PYTHONPATH")]))
 
 MODULES = ["bench.http", "bench.evidence", "bench.delivery"]
 

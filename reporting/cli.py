@@ -84,6 +84,13 @@ def init_app(app: Flask) -> None:
         """How many users are barred (the list holds only hashes, not names)."""
         click.echo(f"{current_app.extensions['reporting'].store.count_barred()} barred")
 
+    @group.command("purge")
+    def purge_command() -> None:
+        """Wipe the content of reports past the retention period (`retention_days`)."""
+        from .maintenance import purge_expired_reports
+
+        click.echo(f"purged {purge_expired_reports(current_app.extensions['reporting'])}")
+
     @group.command("refresh-wikis")
     def refresh_wikis_command() -> None:
         """Download the sitematrix (the list of Wikimedia wikis) and store it.
@@ -98,6 +105,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(group)
 
 
+MAINTENANCE_INTERVAL_SECONDS = 60.0
+
+
 def run_worker(once: bool, poll_seconds: float = 2.0, lease_seconds: float = 300.0, threads: int = 4) -> int:
     """Run the delivery worker of the current app until done (``once``) or SIGTERM/SIGINT.
 
@@ -110,13 +120,29 @@ def run_worker(once: bool, poll_seconds: float = 2.0, lease_seconds: float = 300
 
     from .delivery.worker import run_workers
 
+    from .maintenance import run_maintenance
+
     services = current_app.extensions["reporting"]
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    housekeeping = None
+    if not once:
+        # Evidence retries, the daily sitematrix refresh and retention, beside delivery.
+        def maintain() -> None:
+            while not stop.is_set():
+                run_maintenance(services, stop)
+                stop.wait(MAINTENANCE_INTERVAL_SECONDS)
+        housekeeping = threading.Thread(target=maintain, name="maintenance", daemon=True)
+        housekeeping.start()
     try:
         delivered = run_workers(services.store, services.connector_for, threads, stop, once=once,
                                 lease=timedelta(seconds=lease_seconds), poll_seconds=poll_seconds)
+        if once:
+            run_maintenance(services)
     finally:
+        stop.set()
+        if housekeeping is not None:
+            housekeeping.join(30)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     click.echo(f"delivered {delivered}")

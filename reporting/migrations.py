@@ -37,10 +37,28 @@ def _create_wiki_registry(connection: Connection) -> None:
     schema.wiki_registry.create(connection, checkfirst=True)
 
 
+def _evidence_and_retention_columns(connection: Connection) -> None:
+    """5: evidence resolution state and the retention purge mark on reports."""
+    existing = {column["name"] for column in inspect(connection).get_columns("reports")}
+    table = schema.reports
+    for name in ("evidence_state", "evidence_attempts", "evidence_next_at", "purged_at"):
+        if name in existing:
+            continue
+        column = table.c[name]
+        ddl = column.type.compile(dialect=connection.dialect)
+        default = f" DEFAULT '{column.server_default.arg}'" if column.server_default is not None else ""
+        null = "" if column.nullable else " NOT NULL"
+        connection.exec_driver_sql(f"ALTER TABLE reports ADD COLUMN {name} {ddl}{default}{null}")
+    indexes = {index["name"] for index in inspect(connection).get_indexes("reports")}
+    if "ix_reports_evidence" not in indexes:
+        next(index for index in table.indexes if index.name == "ix_reports_evidence").create(connection)
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "create tables", _create_tables),
     (2, "barred_users", _create_barred_users),
     (4, "wiki registry table", _create_wiki_registry),
+    (5, "evidence state and retention columns", _evidence_and_retention_columns),
 )
 
 

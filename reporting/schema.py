@@ -54,7 +54,15 @@ reports = Table(
     Column("reporter_hash", String(64), nullable=False),
     Column("reporter_lang", String(20), nullable=False),
     Column("sealed", _SEALED, nullable=False),
+    # Evidence resolution: none (no links) | resolved | pending (a wiki did
+    # not answer; the worker tries again at evidence_next_at) | gave-up.
+    Column("evidence_state", String(16), nullable=False, server_default="none"),
+    Column("evidence_attempts", Integer, nullable=False, server_default="0"),
+    Column("evidence_next_at", DateTime, nullable=True),
+    # Set when the retention period ended and the sealed content was wiped.
+    Column("purged_at", DateTime, nullable=True),
     Index("ix_reports_reporter", "reporter_hash", "created_at"),
+    Index("ix_reports_evidence", "evidence_state", "evidence_next_at"),
     Index("ix_reports_status", "status", "created_at"),
     **_MYSQL,
 )

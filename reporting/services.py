@@ -195,10 +195,30 @@ class Services:
         report_id = self.store.create_report(ref, submission, reporter, lang, self.route(submission))
         log.info("report %s stored (category %s)", ref, submission.category)
         if submission.severity == "emergency":
+            # Nothing waits for wikis before an emergency reaches the desk;
+            # its evidence facts follow as a note on the ticket.
             self.deliver_emergency_now(report_id, ref)
-        elif self.config["delivery.synchronous"]:
+        if submission.evidence:
+            self.resolve_evidence_now(report_id, ref)
+        if submission.severity != "emergency" and self.config["delivery.synchronous"]:
             self.deliver_report_now(report_id, ref)
         return ref
+
+    def resolve_evidence_now(self, report_id: int, ref: str) -> None:
+        """Resolve a new report's links while the reporter waits, briefly.
+
+        One quick try per wiki (``wikis.submit_timeout_seconds``, no retries);
+        whatever a wiki does not answer is left to the worker. Never raises:
+        the report is already stored.
+        """
+        from .maintenance import resolve_report_evidence
+
+        client = WikiClient(policy_user_agent(self.config), timeout=self.config["wikis.submit_timeout_seconds"],
+                            max_retries=0)
+        try:
+            resolve_report_evidence(self, report_id, client=client)
+        except Exception as error:
+            log.error("evidence of %s not resolved at submit (%s); the worker retries", ref, type(error).__name__)
 
     def deliver_report_now(self, report_id: int, ref: str, timeout: float | None = None,
                            lease: timedelta = timedelta(minutes=5)) -> bool:

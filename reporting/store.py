@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from sqlalchemy import Engine, and_, create_engine, delete, event, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -71,6 +71,9 @@ class Report:
     reported_users: tuple[str, ...]
     evidence: tuple[str, ...]
     description: str
+    evidence_facts: tuple[dict, ...] = ()
+    evidence_state: str = "none"
+    purged: bool = False
 
     def __getattr__(self, name: str) -> Any:
         # ref, wiki, category, ... read through to the summary.
@@ -155,7 +158,8 @@ class Store:
         the row that makes the worker deliver it.
         """
         now = now or utcnow()
-        sealed = self.sealer.seal({**submission.sealed_fields(), "reporter": reporter.as_dict()}, ref)
+        sealed = self.sealer.seal({**submission.sealed_fields(), "reporter": reporter.as_dict(),
+                                   "evidence_facts": []}, ref)
         with self.engine.begin() as connection:
             report_id = connection.execute(schema.reports.insert().values(
                 ref=ref,
@@ -169,6 +173,11 @@ class Store:
                 reporter_hash=self.sealer.index_hash(reporter.username),
                 reporter_lang=reporter_lang,
                 sealed=sealed,
+                # Links are resolved after the report is safe; until then the
+                # worker may pick them up (e.g. if this process dies).
+                evidence_state="pending" if submission.evidence else "none",
+                evidence_attempts=0,
+                evidence_next_at=now if submission.evidence else None,
             )).inserted_primary_key[0]
             connection.execute(schema.outbox.insert().values(
                 report_id=report_id,
@@ -199,6 +208,9 @@ class Store:
             reported_users=tuple(content["reported_users"]),
             evidence=tuple(content["evidence"]),
             description=content["description"],
+            evidence_facts=tuple(content.get("evidence_facts", ())),
+            evidence_state=row.evidence_state,
+            purged=row.purged_at is not None,
         )
 
     def list_reports_of(self, username: str) -> list[ReportSummary]:
@@ -248,6 +260,13 @@ class Store:
                                .values(status=status, updated_at=now))
             connection.execute(schema.audit_log.insert().values(
                 report_id=report_id, at=now, actor=actor, action=f"status:{status}", detail=None))
+
+    def audit(self, report_id: int, actor: str, action: str, detail: str | None = None) -> None:
+        """Record an event; ``detail`` MUST NOT hold report content."""
+        with self.engine.begin() as connection:
+            connection.execute(schema.audit_log.insert().values(
+                report_id=report_id, at=utcnow(), actor=actor, action=action[:40],
+                detail=detail[:500] if detail else None))
 
     def audit_trail(self, report_id: int) -> list[tuple[datetime, str, str]]:
         table = schema.audit_log
@@ -408,6 +427,80 @@ class Store:
         return {"pending": int(pending), "failed": int(failed or 0), "oldest_pending_seconds": round(age, 1),
                 "pending_emergencies": int(emergencies),
                 "oldest_pending_emergency_seconds": round(emergency_age, 1)}
+
+    # -- evidence facts and retention -------------------------------------
+
+    def _reseal(self, connection: Any, report_id: int, change: Callable[[dict], dict]) -> None:
+        """Open a report's content, change it, seal it again (inside ``connection``'s transaction)."""
+        row = connection.execute(select(schema.reports.c.ref, schema.reports.c.sealed)
+                                 .where(schema.reports.c.id == report_id)).one()
+        content = change(self.sealer.open(row.sealed, row.ref))
+        connection.execute(update(schema.reports).where(schema.reports.c.id == report_id)
+                           .values(sealed=self.sealer.seal(content, row.ref)))
+
+    def save_evidence_facts(self, report_id: int, facts: list[dict], state: str,
+                            next_attempt_at: datetime | None, now: datetime | None = None) -> None:
+        """Store what the wikis said about the evidence (sealed like the rest)."""
+        now = now or utcnow()
+        with self.engine.begin() as connection:
+            self._reseal(connection, report_id, lambda content: {**content, "evidence_facts": facts})
+            connection.execute(update(schema.reports).where(schema.reports.c.id == report_id).values(
+                evidence_state=state, evidence_next_at=next_attempt_at,
+                evidence_attempts=schema.reports.c.evidence_attempts + 1))
+            connection.execute(schema.audit_log.insert().values(
+                report_id=report_id, at=now, actor="system", action=f"evidence:{state}", detail=None))
+
+    def claim_pending_evidence(self, now: datetime | None = None, limit: int = 10,
+                               lease: timedelta = timedelta(minutes=10)) -> list[tuple[int, int]]:
+        """Claim reports whose links are due for another try: (report id, attempts so far).
+
+        Like outbox claims, a claim is a lease (``evidence_next_at`` moves
+        past it), so several worker processes never resolve the same report
+        at once, and a dead worker's claim simply comes due again.
+        """
+        now = now or utcnow()
+        table = schema.reports
+        query = (select(table.c.id, table.c.evidence_attempts)
+                 .where(table.c.evidence_state == "pending", table.c.evidence_next_at <= now,
+                        table.c.purged_at.is_(None))
+                 .order_by(table.c.evidence_next_at).limit(limit))
+        if self._skip_locked:
+            query = query.with_for_update(skip_locked=True)
+        with self.engine.begin() as connection:
+            rows = connection.execute(query).all()
+            if rows:
+                connection.execute(update(table).where(table.c.id.in_([row.id for row in rows]))
+                                   .values(evidence_next_at=now + lease))
+        return [(int(row.id), int(row.evidence_attempts)) for row in rows]
+
+    def purge_expired(self, cutoff: datetime, now: datetime | None = None) -> int:
+        """Wipe the sealed content of forwarded reports untouched since ``cutoff``.
+
+        Only reports the desk has (status ``forwarded``, no pending outbox
+        row) are purged: retention never destroys a report nobody has seen.
+        The case itself stays (reference, category, status) so its reporter
+        still finds it, marked as purged.
+        """
+        now = now or utcnow()
+        reports, outbox = schema.reports, schema.outbox
+        undelivered = select(outbox.c.report_id).where(outbox.c.state != "delivered")
+        query = select(reports.c.id).where(
+            reports.c.status == "forwarded", reports.c.updated_at < cutoff, reports.c.purged_at.is_(None),
+            reports.c.id.not_in(undelivered))
+        emptied = {"reported_users": [], "evidence": [], "description": "", "evidence_facts": [],
+                   "reporter": {"username": ""}}
+        purged = 0
+        with self.engine.connect() as connection:
+            ids = [int(row.id) for row in connection.execute(query)]
+        for report_id in ids:
+            with self.engine.begin() as connection:
+                self._reseal(connection, report_id, lambda content: dict(emptied))
+                connection.execute(update(reports).where(reports.c.id == report_id).values(
+                    purged_at=now, evidence_state="none", evidence_next_at=None))
+                connection.execute(schema.audit_log.insert().values(
+                    report_id=report_id, at=now, actor="system", action="purged", detail=None))
+            purged += 1
+        return purged
 
     # -- wiki registry ---------------------------------------------------
 

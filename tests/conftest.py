@@ -13,10 +13,19 @@ from pathlib import Path
 import pymysql
 import pytest
 
+from tests.netguard import sitecustomize as _netguard  # noqa: F401  (installs the guard)
+
 from reporting import create_app
 from reporting.crypto import generate_key
 
 MARIADB = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
+NETGUARD_DIR = str(Path(__file__).resolve().parent / "netguard")
+
+
+def guarded_environment(environ: dict[str, str]) -> dict[str, str]:
+    """An environment for processes the tests start: the same no-internet guard."""
+    path = environ.get("PYTHONPATH", "")
+    return {**environ, "PYTHONPATH": NETGUARD_DIR + (":" + path if path else "")}
 
 
 def mariadb_database():

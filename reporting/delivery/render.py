@@ -34,6 +34,8 @@ def report_document(report: Report) -> dict[str, Any]:
         "reporter": {**report.reporter.as_dict(), "language": report.reporter_lang},
         "reported_users": list(report.reported_users),
         "evidence": list(report.evidence),
+        "evidence_state": report.evidence_state,
+        "evidence_facts": list(report.evidence_facts),
         "description": report.description,
     }
 
@@ -67,9 +69,72 @@ def render_body(report: Report) -> str:
     lines += [f"  - {user}" for user in report.reported_users] or ["  " + _en("reporting-desk-none")]
     lines += ["", _en("reporting-desk-evidence")]
     lines += [f"  {number}. {link}" for number, link in enumerate(report.evidence, 1)] or ["  " + _en("reporting-desk-none")]
+    if report.evidence_facts:
+        lines += ["", _en("reporting-desk-evidence-facts"), *render_facts(report.evidence_facts)]
+    elif report.evidence_state == "pending":
+        lines += ["", _en("reporting-desk-evidence-pending")]
     lines += ["", _en("reporting-desk-description", report.reporter_lang), ""]
     lines += [report.description or _en("reporting-desk-none")]
     return "\n".join(lines) + "\n"
+
+
+def _fact_lines(link: dict) -> list[str]:
+    """What one resolved link says, as indented English lines."""
+    if "error" in link:
+        return [_en(f"reporting-evidence-error-{link['error']}")]
+    if link.get("status") == "unresolved":
+        return [_en(f"reporting-evidence-unresolved-{link.get('reason', 'internal-error')}")]
+    if link.get("status") == "missing":
+        return [_en("reporting-evidence-missing")]
+    hidden = _en("reporting-evidence-hidden")
+    rows = []
+    if link.get("page_title"):
+        rows.append((_en("reporting-evidence-page"), link["page_title"]))
+    if link.get("kind") == "contribs" and link.get("user"):
+        rows.append((_en("reporting-evidence-user"), link["user"]))
+    if link.get("author") or link.get("author_hidden"):
+        rows.append((_en("reporting-evidence-author"), hidden if link.get("author_hidden") else link["author"]))
+    if link.get("timestamp"):
+        rows.append((_en("reporting-evidence-time"), link["timestamp"]))
+    if link.get("comment") or link.get("comment_hidden"):
+        rows.append((_en("reporting-evidence-summary"), hidden if link.get("comment_hidden") else link["comment"]))
+    if link.get("size_change") is not None:
+        rows.append((_en("reporting-evidence-size"), f"{link['size_change']:+d}"))
+    flags = [_en(f"reporting-evidence-flag-{name.replace('_', '-')}")
+             for name in ("deleted", "revision_deleted", "suppressed", "cross_page", "reversed") if link.get(name)]
+    analysis = link.get("analysis") or {}
+    if analysis.get("structured_data"):
+        flags.append(_en("reporting-evidence-flag-structured-data"))
+    if flags:
+        rows.append(("!", ", ".join(flags)))
+    if analysis.get("section"):
+        rows.append((_en("reporting-evidence-section"), analysis["section"]))
+    if analysis.get("signatures"):
+        rows.append((_en("reporting-evidence-signatures"), ", ".join(s["user"] for s in analysis["signatures"])))
+    if analysis.get("mentions"):
+        rows.append((_en("reporting-evidence-mentions"), ", ".join(analysis["mentions"])))
+    lines = [f"{label}: {value}" for label, value in rows]
+    for key, label in (("added_text", "reporting-evidence-added"), ("removed_text", "reporting-evidence-removed")):
+        if analysis.get(key):
+            lines.append(f"{_en(label)}:")
+            lines += [f"  | {line}" for line in analysis[key].splitlines()]
+    if link.get("analysis_unavailable"):
+        lines.append(_en(f"reporting-evidence-analysis-unavailable-{link['analysis_unavailable']}"))
+    return lines
+
+
+def render_facts(facts: tuple[dict, ...] | list[dict]) -> list[str]:
+    """The resolved evidence for the desk: the pasted input, then its facts."""
+    lines = []
+    for number, link in enumerate(facts, 1):
+        lines.append(f"  {number}. {link.get('input', '')}")
+        lines += [f"     {line}" for line in _fact_lines(link)]
+    return lines
+
+
+def render_evidence_followup(report: Report) -> str:
+    """The note added to a ticket when the facts arrive after the ticket did."""
+    return "\n".join([_en("reporting-desk-evidence-followup", report.ref), "", *render_facts(report.evidence_facts)]) + "\n"
 
 
 def render_ticket(report: Report) -> Ticket:

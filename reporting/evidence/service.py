@@ -29,7 +29,9 @@ register_settings(
     Setting("wikis.sitematrix_api_url", _parse_str, "https://meta.wikimedia.org/w/api.php",
             "API that answers `action=sitematrix` for `refresh-wikis`."),
     Setting("wikis.timeout_seconds", lambda v: float(v), 8.0,
-            "Timeout of one request to a wiki while a reporter waits."),
+            "Timeout of one request to a wiki (link checks on the form, the worker's retries)."),
+    Setting("wikis.submit_timeout_seconds", lambda v: float(v), 4.0,
+            "Timeout of the one try per wiki made while a report is submitted; the worker retries later."),
 )
 
 REGISTRY_RELOAD_SECONDS = 3600.0
@@ -93,14 +95,16 @@ class Evidence:
     def parse(self, text: str, context_wiki: str | None) -> list[dict]:
         return parse_evidence(text, context_wiki, self.registry, self.siteinfo)
 
-    def resolve(self, links: list[dict]) -> list[dict]:
+    def resolve(self, links: list[dict], client: WikiClient | None = None) -> list[dict]:
         """Resolve parsed links; never raises for wiki trouble (links stay
-        ``unresolved`` with a reason and are retried later)."""
+        ``unresolved`` with a reason and are retried later). ``client``
+        replaces the default one, e.g. a quicker one while a reporter waits."""
         registry = self.registry
+        client = client or self.client
         return resolve_links(
-            links, self.client, self.api_url_for,
+            links, client, self.api_url_for,
             reparse=lambda url: parse_link(url, None, registry, self.siteinfo),
-            siteinfo_for=lambda api_url: cached_siteinfo(self.client, api_url),
+            siteinfo_for=lambda api_url: cached_siteinfo(client, api_url),
         )
 
     def fetch_sitematrix(self, api_url: str) -> WikiRegistry:

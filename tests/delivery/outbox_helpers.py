@@ -1,6 +1,7 @@
 """Shared pieces of the outbox and worker tests: reports in bulk, worker processes, waiting."""
 from __future__ import annotations
 
+from tests.conftest import guarded_environment
 import os
 import subprocess
 import sys
@@ -68,7 +69,7 @@ def worker_environment(database_url: str, encryption_key: str, instance: Path, *
     })
     for key, value in settings.items():
         env["TOOL_" + key.upper().replace(".", "__")] = value
-    return env
+    return guarded_environment(env)
 
 
 def start_worker(env: dict[str, str], log_path: Path, *arguments: str) -> subprocess.Popen:
