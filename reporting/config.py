@@ -29,7 +29,7 @@ class ConfigError(Exception):
     """The configuration cannot be used; the message names the key."""
 
 
-def _parse_bool(value: Any) -> bool:
+def parse_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
@@ -40,20 +40,20 @@ def _parse_bool(value: Any) -> bool:
     raise ValueError("expected a boolean (1/0, true/false)")
 
 
-def _parse_int(value: Any) -> int:
+def parse_int(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError("expected an integer")
     return int(str(value).strip())
 
 
-def _parse_positive_int(value: Any) -> int:
-    number = _parse_int(value)
+def parse_positive_int(value: Any) -> int:
+    number = parse_int(value)
     if number < 1:
         raise ValueError("expected a positive integer")
     return number
 
 
-def _parse_positive_float(value: Any) -> float:
+def parse_positive_float(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError("expected a number")
     number = float(str(value).strip())
@@ -62,20 +62,20 @@ def _parse_positive_float(value: Any) -> float:
     return number
 
 
-def _parse_str(value: Any) -> str:
+def parse_str(value: Any) -> str:
     if isinstance(value, (dict, list)):
         raise ValueError("expected a string")
     return str(value)
 
 
-def _parse_str_list(value: Any) -> list[str]:
+def parse_str_list(value: Any) -> list[str]:
     """A list from YAML, or a comma-separated envvar."""
     if isinstance(value, list):
         return [str(item).strip() for item in value if str(item).strip()]
     return [item.strip() for item in str(value).split(",") if item.strip()]
 
 
-def _parse_mapping(value: Any) -> dict:
+def parse_mapping(value: Any) -> dict:
     """A mapping from YAML, or a JSON object in an envvar."""
     if isinstance(value, dict):
         return value
@@ -87,7 +87,7 @@ def _parse_mapping(value: Any) -> dict:
     return parsed
 
 
-def _parse_list_of_mappings(value: Any) -> list[dict]:
+def parse_list_of_mappings(value: Any) -> list[dict]:
     """A list of mappings from YAML, or a JSON array in an envvar."""
     if isinstance(value, str):
         import json
@@ -114,76 +114,76 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("secret_key", _parse_str, None,
+    Setting("secret_key", parse_str, None,
             "Signs session cookies. Required on Toolforge; `make run` generates one under `instance/`.",
             secret=True),
-    Setting("encryption_key", _parse_str, None,
+    Setting("encryption_key", parse_str, None,
             "Encrypts report bodies at rest (32 random bytes, URL-safe base64). Required on Toolforge; "
             "`make run` generates one under `instance/`. Losing it makes stored reports unreadable.",
             secret=True),
-    Setting("encryption_old_keys", _parse_str_list, [],
+    Setting("encryption_old_keys", parse_str_list, [],
             "Earlier encryption keys, still accepted for decryption after a key rotation (comma-separated).",
             secret=True),
-    Setting("database_url", _parse_str, None,
+    Setting("database_url", parse_str, None,
             "SQLAlchemy URL. Default: SQLite at `instance/reports.sqlite3`. ToolsDB: "
             "`mysql+pymysql://USER:PASSWORD@tools.db.svc.wikimedia.cloud/USER__reports?charset=utf8mb4`.",
             secret=True),
-    Setting("toolsdb_user", _parse_str, None,
+    Setting("toolsdb_user", parse_str, None,
             "ToolsDB user (Toolforge sets `TOOL_TOOLSDB_USER`); used to build the database URL "
             "when `database_url` is not set."),
-    Setting("toolsdb_password", _parse_str, None,
+    Setting("toolsdb_password", parse_str, None,
             "ToolsDB password (Toolforge sets `TOOL_TOOLSDB_PASSWORD`).", secret=True),
-    Setting("toolsdb_database", _parse_str, "reports",
+    Setting("toolsdb_database", parse_str, "reports",
             "Database name suffix on ToolsDB: the database is `<toolsdb_user>__<toolsdb_database>`."),
-    Setting("toolsdb_host", _parse_str, "tools.db.svc.wikimedia.cloud", "ToolsDB host name."),
-    Setting("dev_login", _parse_bool, False,
+    Setting("toolsdb_host", parse_str, "tools.db.svc.wikimedia.cloud", "ToolsDB host name."),
+    Setting("dev_login", parse_bool, False,
             "Local development login without OAuth. Refused on Toolforge and when OAuth is configured."),
-    Setting("local_development", _parse_bool, False,
+    Setting("local_development", parse_bool, False,
             "Local development mode (`make run` sets it): session cookies without `Secure`, "
             "so the tool works on http://127.0.0.1."),
-    Setting("instance_path", _parse_str, None,
+    Setting("instance_path", parse_str, None,
             "Directory for the embedded defaults (SQLite, Maildir, generated keys). Default: `instance/`."),
-    Setting("session_lifetime_hours", _parse_positive_int, 12, "Hours before a login session expires."),
-    Setting("contact", _parse_str, "https://meta.wikimedia.org/wiki/Trust_and_Safety",
+    Setting("session_lifetime_hours", parse_positive_int, 12, "Hours before a login session expires."),
+    Setting("contact", parse_str, "https://meta.wikimedia.org/wiki/Trust_and_Safety",
             "Contact URL or address in the User-Agent of requests to wikis (Wikimedia's policy)."),
-    Setting("tool_url", _parse_str, "https://incident-reporting.toolforge.org",
+    Setting("tool_url", parse_str, "https://incident-reporting.toolforge.org",
             "Public URL of the tool, sent in the User-Agent of requests to wikis."),
-    Setting("oauth.consumer_key", _parse_str, None, "OAuth 1.0a consumer key (from meta.wikimedia.org)."),
-    Setting("oauth.consumer_secret", _parse_str, None, "OAuth 1.0a consumer secret.", secret=True),
-    Setting("oauth.index_url", _parse_str, "https://meta.wikimedia.org/w/index.php",
+    Setting("oauth.consumer_key", parse_str, None, "OAuth 1.0a consumer key (from meta.wikimedia.org)."),
+    Setting("oauth.consumer_secret", parse_str, None, "OAuth 1.0a consumer secret.", secret=True),
+    Setting("oauth.index_url", parse_str, "https://meta.wikimedia.org/w/index.php",
             "index.php of the wiki that runs the OAuth provider."),
-    Setting("delivery.default", _parse_str, None,
+    Setting("delivery.default", parse_str, None,
             "Destination when no routing rule matches. Default: a Maildir at `instance/maildir` "
             "(`maildir:<path>`)."),
-    Setting("delivery.sender", _parse_str, "incident-reporting@toolforge.org",
+    Setting("delivery.sender", parse_str, "incident-reporting@toolforge.org",
             "From address of messages to mail desks (an address the tool owns)."),
-    Setting("delivery.recipient", _parse_str, "trust-and-safety@wikimedia.org",
+    Setting("delivery.recipient", parse_str, "trust-and-safety@wikimedia.org",
             "To address written into Maildir messages (the Maildir stands in for this mailbox)."),
-    Setting("delivery.synchronous", _parse_bool, True,
+    Setting("delivery.synchronous", parse_bool, True,
             "Deliver right after submit inside the web request (the embedded default). "
             "Production runs the worker job instead and may turn this off."),
-    Setting("delivery.rules", _parse_list_of_mappings, [],
+    Setting("delivery.rules", parse_list_of_mappings, [],
             "Routing rules, first match wins: a list of mappings with `destination` and any of "
             "`category`/`categories`, `severity`/`severities`, `wiki`/`wikis`, `consented` (see "
             "\"Routing reports\"). In an envvar: a JSON array."),
-    Setting("delivery.emergency_timeout_seconds", _parse_positive_float, 5.0,
+    Setting("delivery.emergency_timeout_seconds", parse_positive_float, 5.0,
             "Seconds an emergency report's delivery may take inside the submit request before the "
             "reporter is told it is queued (the attempt happens even when `delivery.synchronous` is off)."),
-    Setting("delivery.timeout_seconds", _parse_positive_float, 10.0,
+    Setting("delivery.timeout_seconds", parse_positive_float, 10.0,
             "Seconds any single network wait of a connector may take (connect, each read)."),
-    Setting("delivery.smtp_sender", _parse_str, None,
+    Setting("delivery.smtp_sender", parse_str, None,
             "Envelope and From address for `smtp://` destinations. Default: `delivery.sender`."),
-    Setting("delivery.smtp_user", _parse_str, None,
+    Setting("delivery.smtp_user", parse_str, None,
             "SMTP login, only for `smtp+starttls://` destinations (needs `delivery.smtp_password`)."),
-    Setting("delivery.smtp_password", _parse_str, None, "SMTP password for `delivery.smtp_user`.", secret=True),
-    Setting("delivery.zendesk_email", _parse_str, None,
+    Setting("delivery.smtp_password", parse_str, None, "SMTP password for `delivery.smtp_user`.", secret=True),
+    Setting("delivery.zendesk_email", parse_str, None,
             "Zendesk agent whose API token delivers tickets (required by `zendesk+https://` destinations)."),
-    Setting("delivery.zendesk_api_token", _parse_str, None,
+    Setting("delivery.zendesk_api_token", parse_str, None,
             "Zendesk API token of `delivery.zendesk_email`.", secret=True),
-    Setting("delivery.znuny_user", _parse_str, None,
+    Setting("delivery.znuny_user", parse_str, None,
             "Znuny agent login (required by `znuny+https://` destinations)."),
-    Setting("delivery.znuny_password", _parse_str, None, "Password of `delivery.znuny_user`.", secret=True),
-    Setting("retention_days", _parse_positive_int, 365,
+    Setting("delivery.znuny_password", parse_str, None, "Password of `delivery.znuny_user`.", secret=True),
+    Setting("retention_days", parse_positive_int, 365,
             "Days after which a closed report's encrypted body is purged."),
 )
 

@@ -21,14 +21,14 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .config import Config, Setting, _parse_positive_int, register_settings
+from .config import Config, Setting, parse_positive_int, register_settings
 from .roles import canonical_username
 from .store import Store, utcnow
 
 register_settings(
-    Setting("rate_limit.per_day", _parse_positive_int, 10,
+    Setting("rate_limit.per_day", parse_positive_int, 10,
             "Reports a user may send in 24 hours (emergencies are never limited)."),
-    Setting("rate_limit.new_account_per_day", _parse_positive_int, 3,
+    Setting("rate_limit.new_account_per_day", parse_positive_int, 3,
             "Reports in 24 hours for accounts younger than a day or without edits."),
 )
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import requests
 
-from .config import Config, Setting, _parse_positive_int, _parse_str, _parse_str_list, register_settings
+from .config import Config, Setting, parse_positive_int, parse_str, parse_str_list, register_settings
 from .oauth import Identity
 from .roles import (
     DEFAULT_FUNCTIONARY_GROUPS,
@@ -48,23 +48,23 @@ def _parse_functionary_groups(value: Any) -> dict[str, list[str]]:
         value = json.loads(value)
     if not isinstance(value, dict):
         raise ValueError("expected a mapping of wiki to a list of groups")
-    return {str(wiki): _parse_str_list(groups) for wiki, groups in value.items()}
+    return {str(wiki): parse_str_list(groups) for wiki, groups in value.items()}
 
 
 register_settings(
-    Setting("oauth.meta_api_url", _parse_str, "https://meta.wikimedia.org/w/api.php",
+    Setting("oauth.meta_api_url", parse_str, "https://meta.wikimedia.org/w/api.php",
             "api.php asked for `meta=globaluserinfo` (global groups and per-wiki local groups) "
             "to compute roles."),
-    Setting("roles.trust_and_safety_users", _parse_str_list, [],
+    Setting("roles.trust_and_safety_users", parse_str_list, [],
             "User names that get the trust-and-safety role (comma-separated)."),
-    Setting("roles.trust_and_safety_groups", _parse_str_list, ["staff"],
+    Setting("roles.trust_and_safety_groups", parse_str_list, ["staff"],
             "Global groups whose members get the trust-and-safety role (comma-separated)."),
     Setting("roles.functionary_groups", _parse_functionary_groups,
             {"*": sorted(DEFAULT_FUNCTIONARY_GROUPS)},
             "Local groups that make a user a functionary of a wiki: a mapping from wiki "
             "(database name like `dewiki` or host like `de.wikipedia.org`, `*` for every other) "
             "to groups; JSON in the envvar, e.g. `{\"*\": [\"checkuser\", \"suppress\"]}`."),
-    Setting("roles.refresh_minutes", _parse_positive_int, 60,
+    Setting("roles.refresh_minutes", parse_positive_int, 60,
             "Minutes after which a logged-in user's roles are computed again from meta."),
 )
 

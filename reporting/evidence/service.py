@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Callable
 
-from ..config import Setting, _parse_mapping, _parse_str, register_settings
+from ..config import Setting, parse_mapping, parse_positive_float, parse_str, register_settings
 from ..wikiclient import WikiClient
 from ..wikis import SiteInfoCache, WikiRegistry
 from .links import parse_evidence, parse_link
@@ -23,14 +23,14 @@ from .resolve import cached_siteinfo, resolve_links
 log = logging.getLogger(__name__)
 
 register_settings(
-    Setting("wikis.extra", _parse_mapping, {},
+    Setting("wikis.extra", parse_mapping, {},
             "Extra wikis evidence may come from, host → API URL (e.g. a test wiki); "
             "a mapping in config.yaml or a JSON object in the envvar. Operators only."),
-    Setting("wikis.sitematrix_api_url", _parse_str, "https://meta.wikimedia.org/w/api.php",
+    Setting("wikis.sitematrix_api_url", parse_str, "https://meta.wikimedia.org/w/api.php",
             "API that answers `action=sitematrix` for `refresh-wikis`."),
-    Setting("wikis.timeout_seconds", lambda v: float(v), 8.0,
+    Setting("wikis.timeout_seconds", parse_positive_float, 8.0,
             "Timeout of one request to a wiki (link checks on the form, the worker's retries)."),
-    Setting("wikis.submit_timeout_seconds", lambda v: float(v), 4.0,
+    Setting("wikis.submit_timeout_seconds", parse_positive_float, 4.0,
             "Timeout of the one try per wiki made while a report is submitted; the worker retries later."),
 )
 

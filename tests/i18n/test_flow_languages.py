@@ -117,7 +117,7 @@ def test_evidence_counts_use_the_plural_forms_of_the_language(tmp_path: Path, la
     for links, text in expected.items():
         html = client.get(submit(client, token, links=links)).get_data(as_text=True)
         assert EVIDENCE_COUNT.findall(html) == [text]
-        assert len(re.findall(r'<li><bdi dir="ltr">https://', html)) == links
+        assert len(re.findall(r'<li[^>]*>\s*<bdi[^>]*dir="ltr"[^>]*>https://', html)) == links
     # "My reports" shows each report's count (newest first) and, above, how many reports there are.
     my_reports = client.get("/reports").get_data(as_text=True)
     assert ROW_COUNT.findall(my_reports) == [expected[links] for links in reversed(expected)]
