@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import os
 import resource
-import secrets
 import signal
 import statistics
 import subprocess
@@ -40,9 +39,8 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
-import pymysql
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -54,29 +52,16 @@ from reporting.delivery.render import render_ticket  # noqa: E402
 from reporting.reports import Submission, new_reference  # noqa: E402
 from reporting.services import Services  # noqa: E402
 from reporting.store import Reporter, Store  # noqa: E402
+from tests.conftest import mariadb_database as tests_mariadb_database
 from tests.fakes.smtp import FakeSmtp  # noqa: E402
 
-MARIADB = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
 THROUGHPUT_MESSAGES = int(os.environ.get("BENCH_DELIVERY_MESSAGES", "400"))
 LATENCY_SAMPLES = int(os.environ.get("BENCH_DELIVERY_SAMPLES", "60"))
 BACKLOG = 4000  # more than the loaded worker can finish while we measure
 SENDER, RECIPIENT = "incident-reporting@toolforge.org", "desk@example.org"
 
 
-@contextmanager
-def mariadb_database() -> Iterator[str]:
-    name = f"reporting_bench_{secrets.token_hex(6)}"
-    connection = pymysql.connect(**MARIADB)
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
-    connection.close()
-    try:
-        yield f"mysql+pymysql://root@127.0.0.1:3306/{name}?charset=utf8mb4"
-    finally:
-        connection = pymysql.connect(**MARIADB)
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        connection.close()
+mariadb_database = contextmanager(tests_mariadb_database)
 
 
 def submission(category: str) -> Submission:

@@ -20,7 +20,6 @@ Contracts:
 
 from __future__ import annotations
 
-import email.utils
 import http.cookiejar
 import json
 import time
@@ -30,6 +29,8 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 import urllib3
+
+from .retry_after import parse_retry_after
 
 #: Answers larger than this are refused (protects memory against a broken or hostile server).
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
@@ -180,7 +181,7 @@ class WikiClient:
                 if response.status_code not in RETRY_STATUSES and not lagged:
                     return response
                 reason = "maxlag" if lagged else f"http-{response.status_code}"
-                retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 if retry_after is not None:
                     if retry_after > self.max_retry_wait:
                         raise WikiUnavailable(api_url, reason)
@@ -233,19 +234,6 @@ def _check_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
         raise ValueError(f"refusing to request {url!r}")
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def _is_maxlag_error(response: requests.Response) -> bool:

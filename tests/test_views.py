@@ -1,10 +1,8 @@
 """The pages and the JSON API, end to end through the Flask test client."""
-import email
-import json
 
 import pytest
 
-from .conftest import csrf_from, login, maildir_messages, make_app
+from .conftest import csrf_from, login, maildir_messages
 
 REPORT = {"wiki": "en.wikipedia.org", "category": "harassment", "reported_users": ["Bob"],
           "evidence": ["https://en.wikipedia.org/w/index.php?diff=123&oldid=120"],

@@ -8,9 +8,7 @@ following it could leak credentials to another host.
 """
 from __future__ import annotations
 
-import email.utils
 import json
-import time
 from typing import Any
 
 import requests
@@ -19,23 +17,6 @@ from .base import PermanentFailure, TemporaryFailure
 
 # Desk error texts end up in logs and operator views; keep them short.
 _MAX_DETAIL = 200
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait according to a ``Retry-After`` header (delta-seconds or
-    HTTP-date), or None when absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 def short(text: object) -> str:

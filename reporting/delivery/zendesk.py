@@ -15,7 +15,8 @@ import re
 import requests
 
 from .base import Delivered, PermanentFailure, TemporaryFailure, Ticket
-from .http import json_object, parse_retry_after, send, short
+from ..retry_after import parse_retry_after
+from .http import json_object, send, short
 
 PRIORITIES = frozenset({"urgent", "high", "normal", "low"})
 STATUS_MAP = {

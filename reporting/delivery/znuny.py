@@ -37,7 +37,8 @@ import requests
 
 from .base import Delivered, PermanentFailure, TemporaryFailure, Ticket
 from .destinations import ZNUNY_DEFAULT_ROUTES, parse_znuny_route
-from .http import json_body, parse_retry_after, send, short
+from ..retry_after import parse_retry_after
+from .http import json_body, send, short
 
 PRIORITY_NAMES = {"urgent": "5 very high", "high": "4 high", "normal": "3 normal", "low": "2 low"}
 DEFAULT_CUSTOMER_USER = "tools.incident-reporting@toolforge.org"
