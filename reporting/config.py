@@ -184,7 +184,7 @@ SETTINGS: tuple[Setting, ...] = (
             "Znuny agent login (required by `znuny+https://` destinations)."),
     Setting("delivery.znuny_password", parse_str, None, "Password of `delivery.znuny_user`.", secret=True),
     Setting("retention_days", parse_positive_int, 365,
-            "Days after which a closed report's encrypted body is purged."),
+            "Days after its last change that a delivered report's content is wiped (the case stays)."),
 )
 
 _BY_KEY = {setting.key: setting for setting in SETTINGS}
