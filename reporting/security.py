@@ -19,7 +19,9 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self'",
+    # data: only for images: Codex's CSS-only components embed their icons as
+    # data-URI SVG masks (some per language). Scripts and styles stay 'self'.
+    "img-src 'self' data:",
     "font-src 'self'",
     "connect-src 'self'",
     "form-action 'self' https://meta.wikimedia.org",
