@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator
 
@@ -321,6 +322,25 @@ class Store:
         each other's rows; on SQLite the transaction is ``BEGIN IMMEDIATE``,
         which serialises claimers.
         """
+        return [item for item, _ in self._claim_due(now, limit, lease, whole_reports=False)]
+
+    def claim_due_with_reports(self, now: datetime | None = None, limit: int = 10,
+                               lease: timedelta = timedelta(minutes=5)
+                               ) -> list[tuple[OutboxItem, Callable[[], Report]]]:
+        """:meth:`claim_due`, each claimed row with its report read in the same
+        transaction, so a delivery needs no transaction of its own to read it
+        (the worker's turn: one database round trip per statement counts).
+
+        The report is opened (decrypted) only when its callable is called:
+        a report that cannot be opened then fails inside the delivery, which
+        retries it like any other failure, instead of failing the claim.
+        """
+        return [(item, partial(self._open, row))
+                for item, row in self._claim_due(now, limit, lease, whole_reports=True)]
+
+    def _claim_due(self, now: datetime | None, limit: int, lease: timedelta,
+                   whole_reports: bool) -> list[tuple[OutboxItem, Any]]:
+        """Claimed items with their reports' rows (all columns, or only id and ref)."""
         now = now or utcnow()
         outbox, reports = schema.outbox, schema.reports
         due = and_(
@@ -333,6 +353,9 @@ class Store:
                  .where(due).order_by(outbox.c.priority, outbox.c.next_attempt_at, outbox.c.id).limit(limit))
         if self._skip_locked:
             query = query.with_for_update(skip_locked=True)
+        # A separate plain read, not a join in the locking SELECT: that would
+        # lock (and skip) rows of ``reports`` too.
+        report_query = select(reports) if whole_reports else select(reports.c.id, reports.c.ref)
         with self.engine.begin() as connection:
             rows = connection.execute(query).all()
             if not rows:
@@ -340,10 +363,11 @@ class Store:
             ids = [row.id for row in rows]
             connection.execute(update(outbox).where(outbox.c.id.in_(ids)).values(
                 claimed_until=now + lease, attempts=outbox.c.attempts + 1))
-            refs = dict(connection.execute(
-                select(reports.c.id, reports.c.ref).where(reports.c.id.in_([row.report_id for row in rows]))).all())
-        return [OutboxItem(id=row.id, report_id=row.report_id, ref=refs[row.report_id],
-                           destination=row.destination, priority=row.priority, attempts=row.attempts + 1)
+            report_rows = {report.id: report for report in connection.execute(
+                report_query.where(reports.c.id.in_([row.report_id for row in rows])))}
+        return [(OutboxItem(id=row.id, report_id=row.report_id, ref=report_rows[row.report_id].ref,
+                            destination=row.destination, priority=row.priority, attempts=row.attempts + 1),
+                 report_rows[row.report_id])
                 for row in rows]
 
     def claim_report(self, report_id: int, now: datetime | None = None,
