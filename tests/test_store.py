@@ -106,6 +106,25 @@ def test_claims_take_emergencies_first_and_are_leases(store):
     assert all(item.attempts == 2 for item in expired)
 
 
+def test_claims_with_reports_lease_the_same_rows_and_open_them_on_demand(store, monkeypatch):
+    now = utcnow()
+    normal = store.create_report(new_reference(), submission(), Reporter("A"), "en", "maildir:/x", now=now)
+    urgent = store.create_report(new_reference(), submission(category="threat-of-violence"), Reporter("B"), "en",
+                                 "maildir:/x", now=now + timedelta(seconds=1))
+    opened = []
+    real_open = store.sealer.open
+    monkeypatch.setattr(store.sealer, "open", lambda *args: opened.append(args[1]) or real_open(*args))
+    claimed = store.claim_due_with_reports(now=now + timedelta(seconds=2), limit=5)
+    assert [item.report_id for item, _ in claimed] == [urgent, normal]
+    assert opened == []  # nothing decrypted until the delivery asks
+    for item, open_report in claimed:
+        report = open_report()
+        assert report == store.report_by_id(item.report_id)
+        assert (item.ref, item.attempts) == (report.ref, 1)
+    assert store.claim_due(now=now + timedelta(seconds=3)) == []
+    assert store.claim_due_with_reports(now=now + timedelta(seconds=3)) == []
+
+
 def test_delivery_outcomes_update_report_status_and_backlog(store):
     now = utcnow()
     ref = new_reference()

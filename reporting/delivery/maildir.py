@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .base import Delivered, Ticket, TemporaryFailure
-from .email_message import build_message
+from .email_message import message_bytes
 
 
 class MaildirConnector:
@@ -35,7 +35,7 @@ class MaildirConnector:
                        [p for p in (self.path / "cur").glob(key + "*")]
             if existing:
                 return Delivered(ticket_id=key)
-            data = build_message(ticket, self.sender, self.recipient).as_bytes()
+            data = message_bytes(ticket, self.sender, self.recipient)
             # Maildir's own protocol: write to tmp/, then rename into new/ (atomic).
             tmp = self.path / "tmp" / key
             with open(tmp, "wb") as handle:

@@ -13,7 +13,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Callable
 
-from ..store import OutboxItem, Store, utcnow
+from ..store import OutboxItem, Report, Store, utcnow
 from .base import Connector, PermanentFailure, TemporaryFailure
 from .render import render_ticket
 
@@ -38,12 +38,15 @@ def backoff_delay(attempts: int, retry_after: float | None = None, rng: random.R
     return max(delay, retry_after or 0.0)
 
 
-def deliver_item(store: Store, item: OutboxItem, connector: Connector, now: datetime | None = None) -> bool:
+def deliver_item(store: Store, item: OutboxItem, connector: Connector, now: datetime | None = None,
+                 open_report: Callable[[], Report] | None = None) -> bool:
     """Deliver one claimed row; True when the desk has it.
 
+    ``open_report`` returns the row's report when the claim already read it
+    (:meth:`Store.claim_due_with_reports`); without it the report is read here.
     Log lines name the reference and the desk's error, never report content.
     """
-    report = store.report_by_id(item.report_id)
+    report = open_report() if open_report is not None else store.report_by_id(item.report_id)
     try:
         delivered = connector.create_ticket(render_ticket(report))
     except TemporaryFailure as error:

@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from .base import Delivered, PermanentFailure, TemporaryFailure, Ticket
-from .email_message import build_message
+from .email_message import build_message, plain_message_bytes
 
 
 def build_followup_message(ticket: Ticket, sender: str, recipient: str, text: str, date: datetime | None = None) -> EmailMessage:
@@ -71,7 +71,11 @@ class SmtpConnector:
 
     # -- Connector -----------------------------------------------------------------
     def create_ticket(self, ticket: Ticket) -> Delivered:
-        self._send(build_message(ticket, self.sender, self.recipient))
+        # The bytes send_message would write, without the email package's cost;
+        # headers that need it (e.g. non-ASCII addresses, which also need
+        # SMTPUTF8) still go through send_message.
+        data = plain_message_bytes(ticket, self.sender, self.recipient, linesep="\r\n")
+        self._send(data if data is not None else build_message(ticket, self.sender, self.recipient))
         return Delivered(ticket_id=ticket.message_id)
 
     def ticket_status(self, ticket_id: str) -> str | None:
@@ -81,7 +85,8 @@ class SmtpConnector:
         self._send(build_followup_message(ticket, self.sender, self.recipient, text))
 
     # -- transport -------------------------------------------------------------------
-    def _send(self, message: EmailMessage) -> None:
+    def _send(self, message: EmailMessage | bytes) -> None:
+        """Send one message in its own session; ``bytes`` are a flattened message with CRLF line ends."""
         client: smtplib.SMTP | None = None
         try:
             client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
@@ -91,7 +96,10 @@ class SmtpConnector:
                 client.ehlo()
             if self.username is not None:
                 client.login(self.username, self.password or "")
-            refused = client.send_message(message, from_addr=self.sender, to_addrs=[self.recipient])
+            if isinstance(message, bytes):
+                refused = client.sendmail(self.sender, [self.recipient], message)
+            else:
+                refused = client.send_message(message, from_addr=self.sender, to_addrs=[self.recipient])
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
             raise _by_code(min(codes, default=550), "recipient refused") from error

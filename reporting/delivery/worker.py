@@ -2,7 +2,7 @@
 
 On Toolforge it runs as a continuous job (one or several replicas sharing
 ToolsDB). Each turn claims exactly ONE due outbox row, the most urgent one
-(:meth:`reporting.store.Store.claim_due` orders by priority), delivers it and
+(:meth:`reporting.store.Store.claim_due_with_reports` orders by priority), delivers it and
 records the outcome. Claiming one row at a time is what keeps the emergency
 lane honest: an emergency that becomes due while a worker is busy waits for
 at most the delivery in flight, never for the rest of a claimed batch.
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ..config import ConfigError
-from ..store import OutboxItem, Store, utcnow
+from ..store import OutboxItem, Report, Store, utcnow
 from .base import Connector
 from .outbox import backoff_delay, deliver_item
 
@@ -62,13 +62,17 @@ class Worker:
 
         Returns None when nothing is due, else whether the desk has the report.
         """
-        items = self.store.claim_due(now=self.clock(), limit=1, lease=self.lease)
-        if not items:
+        claimed = self.store.claim_due_with_reports(now=self.clock(), limit=1, lease=self.lease)
+        if not claimed:
             return None
-        return self.deliver(items[0])
+        item, open_report = claimed[0]
+        return self.deliver(item, open_report)
 
-    def deliver(self, item: OutboxItem) -> bool:
-        """Deliver one claimed row and record the outcome; True when delivered."""
+    def deliver(self, item: OutboxItem, open_report: Callable[[], Report] | None = None) -> bool:
+        """Deliver one claimed row and record the outcome; True when delivered.
+
+        ``open_report`` is the claim's read of the report, if it made one.
+        """
         self.attempted += 1
         try:
             connector = self.connector_for(item.destination)
@@ -81,7 +85,7 @@ class Worker:
             self.store.mark_retry(item, f"no connector: {error}", self.clock() + timedelta(seconds=delay))
             return False
         try:
-            ok = deliver_item(self.store, item, connector, now=self.clock())
+            ok = deliver_item(self.store, item, connector, now=self.clock(), open_report=open_report)
         except Exception as error:  # a bug or the database: retry later, never log content
             log.error("delivery of %s crashed (%s); it is retried", item.ref, type(error).__name__)
             try:

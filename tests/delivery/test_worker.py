@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 
+from reporting import schema
 from reporting.delivery.outbox import EMERGENCY_BASE_BACKOFF_SECONDS
 from reporting.delivery.worker import Worker
 from reporting.store import utcnow
@@ -297,6 +298,25 @@ def test_a_row_whose_desk_was_removed_from_the_config_waits_and_alerts(tmp_path,
     assert "ALERT" in caplog.text and "zendesk_email" in caplog.text
     [row] = list(services.store.iter_outbox())
     assert row.state == "pending" and row.claimed_until is None and row.next_attempt_at > utcnow()
+
+
+def test_a_report_that_cannot_be_opened_fails_its_delivery_not_the_claim(tmp_path, desk, caplog):
+    """The claim reads the report but only the delivery decrypts it, so a
+    broken row is retried like any failed delivery and the worker goes on."""
+    app = zendesk_app(tmp_path, None, desk.port)
+    store = app.extensions["reporting"].store
+    fill_outbox(store, 2, f"zendesk+http://127.0.0.1:{desk.port}")
+    [first, second] = [row.report_id for row in store.iter_outbox()]
+    with store.engine.begin() as connection:
+        connection.execute(schema.reports.update().where(schema.reports.c.id == first).values(sealed=b"garbage"))
+    worker = Worker(store, app.extensions["reporting"].connector_for)
+    with caplog.at_level(logging.ERROR):
+        assert worker.run_once() == 1
+    assert "crashed" in caplog.text
+    rows = {row.report_id: row for row in store.iter_outbox()}
+    assert rows[first].state == "pending" and rows[first].claimed_until is None
+    assert rows[first].next_attempt_at > utcnow() and "internal error" in rows[first].last_error
+    assert rows[second].state == "delivered"
 
 
 def test_healthz_shows_the_backlog_and_the_oldest_undelivered_age(tmp_path):
