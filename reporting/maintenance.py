@@ -74,7 +74,8 @@ def resolve_report_evidence(services: "Services", report_id: int, attempts: int 
         state, next_at = ("gave-up" if retry else "resolved"), None
     services.store.save_evidence_facts(report_id, facts, state, next_at)
     log.info("evidence of %s: %s (%d links)", report.ref, state, len(facts))
-    _send_facts_to_desk(services, report_id)
+    if state != "pending":  # a note saying "still unknown" would only be noise on the ticket
+        _send_facts_to_desk(services, report_id)
     return state
 
 

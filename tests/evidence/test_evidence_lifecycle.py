@@ -117,3 +117,11 @@ def test_retention_wipes_old_delivered_reports_only(tmp_path):
     page = client.get(f"/reports/{old_ref}").get_data(as_text=True)
     assert "deleted after the retention period" in page
     assert purge_expired_reports(services) == 0
+
+
+def test_no_note_reaches_the_desk_while_the_wiki_is_still_silent(tmp_path, mediawiki, insult):
+    app = make_app(tmp_path, **{"wikis.extra": {WIKI: "http://127.0.0.1:1/api.php"},
+                                "wikis.submit_timeout_seconds": 1})
+    client, ref = submit(app, [link_to(mediawiki, insult)], category="threat-of-violence")
+    assert stored(app, client, ref).evidence_state == "pending"
+    assert [m["Message-ID"] for m in maildir_messages(app)] == [f"<report-{ref}@incident-reporting.toolforge.org>"]
