@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from functools import wraps
 from typing import Any, Callable
 
@@ -32,6 +32,7 @@ from . import login_roles
 from .oauth import Identity, InMemoryReplayGuard, LoginError, OAuthSettings, finish_login, start_login
 from .roles import GlobalUserInfoError
 from .security import rotate_csrf_token
+from .store import Reporter
 from .user_agent import policy_user_agent
 
 log = logging.getLogger(__name__)
@@ -57,17 +58,16 @@ clock: Callable[[], float] = time.time  # tests replace it to age sessions
 
 
 @dataclass(frozen=True)
-class SessionUser:
-    """What the tool keeps about the logged-in user (all from OAuth's identify)."""
+class SessionUser(Reporter):
+    """What the tool keeps about the logged-in user (all from OAuth's identify):
+    the facts a report records about its reporter, plus groups and roles."""
 
-    username: str
-    central_id: int | None = None
-    blocked: bool = False
-    editcount: int | None = None
-    registered: str | None = None
-    confirmed_email: bool | None = None
     groups: tuple[str, ...] = ()
     roles: tuple[str, ...] = field(default_factory=tuple)
+
+    def as_reporter(self) -> Reporter:
+        """The reporter facts a report seals (no groups or roles)."""
+        return Reporter(**{f.name: getattr(self, f.name) for f in fields(Reporter)})
 
     def to_session(self) -> dict[str, Any]:
         data = asdict(self)

@@ -10,7 +10,7 @@ the test suite runs the same store tests on each.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import partial
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator
@@ -44,7 +44,7 @@ class Reporter:
     confirmed_email: bool | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {f.name: getattr(self, f.name) for f in fields(Reporter)}
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,7 @@ bp = Blueprint("pages", __name__)
 def reporter_from_session() -> Reporter:
     user = current_user()
     assert user is not None  # guarded by login_required
-    return Reporter(username=user.username, central_id=user.central_id, blocked=user.blocked,
-                    editcount=user.editcount, registered=user.registered, confirmed_email=user.confirmed_email)
+    return user.as_reporter()
 
 
 def refusal_for(user: SessionUser, emergency: bool) -> Refusal | None:
