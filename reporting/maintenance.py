@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from .delivery.render import render_evidence_followup, render_ticket
 from .reports import MAX_EVIDENCE_LINKS
-from .store import utcnow
+from .store import Report, utcnow
 from .wikiclient import WikiClient
 
 if TYPE_CHECKING:
@@ -75,20 +76,19 @@ def resolve_report_evidence(services: "Services", report_id: int, attempts: int 
     services.store.save_evidence_facts(report_id, facts, state, next_at)
     log.info("evidence of %s: %s (%d links)", report.ref, state, len(facts))
     if state != "pending":  # a note saying "still unknown" would only be noise on the ticket
-        _send_facts_to_desk(services, report_id)
+        _send_facts_to_desk(services, replace(report, evidence_facts=tuple(facts), evidence_state=state))
     return state
 
 
-def _send_facts_to_desk(services: "Services", report_id: int) -> None:
+def _send_facts_to_desk(services: "Services", report: Report) -> None:
     """If the desk already has the report, add the facts to its ticket."""
-    row = services.store.outbox_row_of(report_id)
+    row = services.store.outbox_row_of(report.id)
     if row is None or row.state != "delivered" or not row.ticket_id:
         return  # the ticket, when created, will carry the facts itself
-    report = services.store.report_by_id(report_id)
     try:
         connector = services.connector_for(row.destination)
         connector.add_followup(render_ticket(report), row.ticket_id, render_evidence_followup(report))
-        services.store.audit(report_id, "system", "evidence-followup")
+        services.store.audit(report.id, "system", "evidence-followup")
     except Exception as error:  # the desk has the links as pasted; the facts are a bonus
         log.warning("evidence follow-up for %s failed (%s)", report.ref, type(error).__name__)
 

@@ -111,6 +111,9 @@ class Services:
     instance_path: Path
     store: Store
     evidence: Evidence
+    # One quick try per wiki while a reporter waits (no retries); built once
+    # so its connections to wikis are reused from one submit to the next.
+    submit_client: WikiClient
     default_destination: str
     rules: list[Rule] = field(default_factory=list)
     secrets: dict[str, str] = field(default_factory=dict)
@@ -134,8 +137,11 @@ class Services:
             store.migrate()
         rules, default = routing_from_config(config, instance_path)
         client = WikiClient(policy_user_agent(config), timeout=config["wikis.timeout_seconds"])
+        submit_client = WikiClient(policy_user_agent(config), timeout=config["wikis.submit_timeout_seconds"],
+                                   max_retries=0)
         evidence = Evidence(client, config["wikis.extra"], store.load_wiki_registry)
         return cls(config=config, instance_path=instance_path, store=store, evidence=evidence,
+                   submit_client=submit_client,
                    default_destination=default, rules=rules, secrets=delivery_secrets(config))
 
     def normalize_wiki(self, raw: str) -> str | None:
@@ -213,10 +219,8 @@ class Services:
         """
         from .maintenance import resolve_report_evidence
 
-        client = WikiClient(policy_user_agent(self.config), timeout=self.config["wikis.submit_timeout_seconds"],
-                            max_retries=0)
         try:
-            resolve_report_evidence(self, report_id, client=client)
+            resolve_report_evidence(self, report_id, client=self.submit_client)
         except Exception as error:
             log.error("evidence of %s not resolved at submit (%s); the worker retries", ref, type(error).__name__)
 

@@ -285,14 +285,6 @@ class Store:
             row = connection.execute(select(schema.reports).where(schema.reports.c.id == report_id)).one()
         return self._open(row)
 
-    def set_status(self, report_id: int, status: str, actor: str = "system", now: datetime | None = None) -> None:
-        now = now or utcnow()
-        with self.engine.begin() as connection:
-            connection.execute(update(schema.reports).where(schema.reports.c.id == report_id)
-                               .values(status=status, updated_at=now))
-            connection.execute(schema.audit_log.insert().values(
-                report_id=report_id, at=now, actor=actor, action=f"status:{status}", detail=None))
-
     def audit(self, report_id: int, actor: str, action: str, detail: str | None = None) -> None:
         """Record an event; ``detail`` MUST NOT hold report content."""
         with self.engine.begin() as connection:

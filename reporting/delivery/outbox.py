@@ -63,12 +63,3 @@ def deliver_item(store: Store, item: OutboxItem, connector: Connector, now: date
     store.mark_delivered(item, delivered.ticket_id, delivered.ticket_number)
     log.info("delivered %s as ticket %s", item.ref, delivered.ticket_number or delivered.ticket_id)
     return True
-
-
-def deliver_due(store: Store, connector_for: Callable[[str], Connector], limit: int = 10) -> int:
-    """Claim and deliver up to ``limit`` due rows; return how many reached a desk."""
-    delivered = 0
-    for item in store.claim_due(limit=limit):
-        if deliver_item(store, item, connector_for(item.destination)):
-            delivered += 1
-    return delivered

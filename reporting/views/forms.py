@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, quote
 
 from flask import Request
 
-from ..reports import SubmissionForm
+from ..reports import API_FIELDS, SubmissionForm
 
 
 class BadBody(Exception):
@@ -69,14 +69,8 @@ def form_from_request(request: Request) -> SubmissionForm:
 
 
 def form_data(form: SubmissionForm) -> dict[str, Any]:
-    return {
-        "wiki": form.wiki,
-        "category": form.category,
-        "reported_users": form.reported_users,
-        "evidence": form.evidence,
-        "description": form.description,
-        "share_with_functionaries": form.share_with_functionaries,
-    }
+    """The typed values under the API's field names, for the shared validation."""
+    return {name: getattr(form, name) for name in API_FIELDS}
 
 
 def prefill_from_query(args: dict[str, str]) -> SubmissionForm:
