@@ -46,12 +46,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from reporting.config import load_config  # noqa: E402
-from reporting.crypto import Sealer, generate_key  # noqa: E402
+from reporting.storage.crypto import Sealer, generate_key  # noqa: E402
 from reporting.delivery.email_message import build_message  # noqa: E402
 from reporting.delivery.render import render_ticket  # noqa: E402
-from reporting.reports import Submission, new_reference  # noqa: E402
-from reporting.services import Services  # noqa: E402
-from reporting.store import Reporter, Store  # noqa: E402
+from reporting.intake.submission import Submission, new_reference  # noqa: E402
+from reporting.components import Services  # noqa: E402
+from reporting.storage.store import Reporter, Store  # noqa: E402
 from tests.conftest import mariadb_database as tests_mariadb_database
 from tests.fakes.smtp import FakeSmtp  # noqa: E402
 
@@ -73,8 +73,8 @@ def submission(category: str) -> Submission:
 def fill_backlog(store: Store, count: int, destination: str, reporter: Reporter) -> None:
     """``count`` ordinary reports with their outbox rows, inserted in bulk
     (sealed like :meth:`Store.create_report` does, which is too slow one by one)."""
-    from reporting import schema
-    from reporting.store import utcnow
+    from reporting.storage import schema
+    from reporting.storage.store import utcnow
 
     now = utcnow()
     fields = {**submission("harassment").sealed_fields(), "reporter": reporter.as_dict()}

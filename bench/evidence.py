@@ -20,7 +20,7 @@ import mwparserfromhell  # noqa: E402
 
 from reporting.evidence.resolve import cached_siteinfo, resolve_links  # noqa: E402
 from reporting.evidence.wikitext import analyze_change  # noqa: E402
-from reporting.wikiclient import WikiClient, build_user_agent  # noqa: E402
+from reporting.wiki.client import WikiClient, build_user_agent  # noqa: E402
 from tests.evidence.mediawiki import running_mediawiki  # noqa: E402
 
 USER_AGENT = build_user_agent("reporting-bench", "1.0", "https://example.org/tool", "bench@example.org")

@@ -2,7 +2,7 @@
 
 :func:`create_app` builds the Flask app from the configuration layers
 (:mod:`reporting.config`) and wires the services views share
-(:class:`reporting.services.Services`).
+(:class:`reporting.components.Services`).
 """
 from __future__ import annotations
 
@@ -15,13 +15,19 @@ from typing import Any, Mapping
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import eligibility, i18n, login_roles, security  # noqa: F401  (modules declare their settings)
-from .config import Config, ConfigError, load_config, on_toolforge
-from .reports import MAX_BODY_BYTES
-from .services import Services
+from reporting import i18n  # noqa: F401  (modules declare their settings)
+
+from reporting.intake import eligibility
+
+from reporting.identity import role_lookup as login_roles
+
+from reporting.views import security
+from reporting.config import Config, ConfigError, load_config, on_toolforge
+from reporting.intake.submission import MAX_BODY_BYTES
+from reporting.components import Services
+from reporting.version import __version__  # noqa: F401  (the package's version, re-exported)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-__version__ = "0.1.0"
 
 
 def _instance_path(config: Config) -> Path:
@@ -92,8 +98,12 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     i18n.init_app(app)
     security.init_app(app)
 
-    from . import auth, cli, errors
-    from .views import api, evidence, pages
+    from reporting import cli
+
+    from reporting.identity import login as auth
+
+    from reporting.views import errors
+    from reporting.views import api, evidence, pages
 
     app.jinja_env.globals["current_session_user"] = auth.current_user
     app.jinja_env.globals["UserName"] = i18n.UserName  # user names as message parameters: <bdi>, GENDER

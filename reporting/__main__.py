@@ -10,13 +10,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .cli import write_instance_keys
+from reporting.cli import write_instance_keys
 
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["config-doc"]:
-        from . import create_app  # noqa: F401  (imports every module that declares settings)
-        from .config import readme_table
+        from reporting import create_app  # noqa: F401  (imports every module that declares settings)
+        from reporting.config import readme_table
 
         if argv[1:2] == ["--update"]:
             path = Path(argv[2] if len(argv) > 2 else "README.md")

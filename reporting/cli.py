@@ -8,8 +8,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from .crypto import generate_key
-from .eligibility import BAR_REASONS, bar, unbar
+from reporting.storage.crypto import generate_key
+from reporting.intake.eligibility import BAR_REASONS, bar, unbar
 
 
 def write_instance_keys(instance: Path) -> list[str]:
@@ -87,7 +87,7 @@ def init_app(app: Flask) -> None:
     @group.command("purge")
     def purge_command() -> None:
         """Wipe the content of reports past the retention period (`retention_days`)."""
-        from .maintenance import purge_expired_reports
+        from reporting.housekeeping import purge_expired_reports
 
         click.echo(f"purged {purge_expired_reports(current_app.extensions['reporting'])}")
 
@@ -118,9 +118,9 @@ def run_worker(once: bool, poll_seconds: float = 2.0, lease_seconds: float = 300
     import threading
     from datetime import timedelta
 
-    from .delivery.worker import run_workers
+    from reporting.delivery.worker import run_workers
 
-    from .maintenance import run_maintenance
+    from reporting.housekeeping import run_maintenance
 
     services = current_app.extensions["reporting"]
     stop = threading.Event()

@@ -16,7 +16,7 @@ import pytest
 from tests.netguard import sitecustomize as _netguard  # noqa: F401  (installs the guard)
 
 from reporting import create_app
-from reporting.crypto import generate_key
+from reporting.storage.crypto import generate_key
 
 MARIADB = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
 NETGUARD_DIR = str(Path(__file__).resolve().parent / "netguard")

@@ -6,10 +6,10 @@ from datetime import datetime
 import pytest
 from sqlalchemy import inspect, select
 
-from reporting import schema
-from reporting.crypto import Sealer, generate_key
-from reporting.migrations import MIGRATIONS, migrate
-from reporting.store import Store
+from reporting.storage import schema
+from reporting.storage.crypto import Sealer, generate_key
+from reporting.storage.migrations import MIGRATIONS, migrate
+from reporting.storage.store import Store
 
 from .conftest import csrf_from, login, make_app
 

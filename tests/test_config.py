@@ -5,7 +5,7 @@ import pytest
 
 from reporting import create_app
 from reporting.config import ConfigError, load_config, on_toolforge, readme_table
-from reporting.crypto import generate_key
+from reporting.storage.crypto import generate_key
 
 
 def test_defaults_apply_without_any_configuration():
@@ -98,7 +98,7 @@ def test_malformed_encryption_key_is_named(tmp_path):
 
 
 def test_toolsdb_credentials_build_the_database_url(tmp_path):
-    from reporting.services import _toolsdb_url
+    from reporting.components import _toolsdb_url
 
     config = load_config(environ={"TOOL_TOOLSDB_USER": "s51234", "TOOL_TOOLSDB_PASSWORD": "p@ss"})
     assert _toolsdb_url(config) == ("mysql+pymysql://s51234:p%40ss@tools.db.svc.wikimedia.cloud/"

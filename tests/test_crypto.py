@@ -1,6 +1,6 @@
 import pytest
 
-from reporting.crypto import InvalidKeyError, Sealer, SealedValueError, decode_key, generate_key
+from reporting.storage.crypto import InvalidKeyError, Sealer, SealedValueError, decode_key, generate_key
 
 
 def test_round_trip_keeps_unicode():

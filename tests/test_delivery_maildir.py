@@ -6,9 +6,9 @@ from email import policy
 
 from reporting.delivery.maildir import MaildirConnector
 from reporting.delivery.render import render_ticket
-from reporting.reports import Submission
-from reporting.store import Reporter, Store
-from reporting.crypto import Sealer, generate_key
+from reporting.intake.submission import Submission
+from reporting.storage.store import Reporter, Store
+from reporting.storage.crypto import Sealer, generate_key
 
 
 def stored_report(tmp_path, **changes):

@@ -8,9 +8,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 import reporting
-from reporting import auth, create_app
+from reporting import create_app
+from reporting.identity import login as auth
 from reporting.config import ConfigError
-from reporting.crypto import generate_key
+from reporting.storage.crypto import generate_key
 
 from .conftest import login, make_app
 from .login_helpers import (  # noqa: F401  (fixtures)

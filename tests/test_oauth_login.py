@@ -1,4 +1,4 @@
-"""reporting.oauth against the fake Special:OAuth on 127.0.0.1."""
+"""reporting.identity.oauth against the fake Special:OAuth on 127.0.0.1."""
 from __future__ import annotations
 
 import json
@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 import pytest
 
-from reporting.oauth import (
+from reporting.identity.oauth import (
     ExpiredRequestToken,
     Identity,
     InMemoryReplayGuard,

@@ -91,7 +91,7 @@ def test_full_handshake_with_the_real_client(wiki: RunningProvider) -> None:
 
 def test_numeric_sub_is_what_breaks_mwoauth_identify_with_current_pyjwt(wiki: RunningProvider) -> None:
     """MediaWiki's default: sub as a JSON number. mwoauth 0.4.0 + PyJWT >= 2.10
-    refuse it (python-mwoauth #51), which is why reporting.oauth verifies the
+    refuse it (python-mwoauth #51), which is why reporting.identity.oauth verifies the
     JWT itself."""
     wiki.provider.sub_as_string = False
     shaker, access_token = login(wiki)

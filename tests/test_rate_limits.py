@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import update
 
-from reporting.crypto import Sealer, generate_key
-from reporting.eligibility import is_new_account, rate_limit_refusal, seconds_until_allowed
-from reporting import schema
-from reporting.reports import Submission, new_reference
-from reporting.store import Reporter, Store, utcnow
+from reporting.storage.crypto import Sealer, generate_key
+from reporting.intake.eligibility import is_new_account, rate_limit_refusal, seconds_until_allowed
+from reporting.storage import schema
+from reporting.intake.submission import Submission, new_reference
+from reporting.storage.store import Reporter, Store, utcnow
 
 from .conftest import csrf_from, login, make_app
 from .login_helpers import csrf_of, meta, oauth_app, oauth_login, oauth_settings, wiki  # noqa: F401

@@ -2,10 +2,10 @@ import re
 
 import pytest
 
-from reporting.reports import (CATEGORIES, EMERGENCY_CATEGORIES, looks_like_reference, new_reference,
+from reporting.intake.submission import (CATEGORIES, EMERGENCY_CATEGORIES, looks_like_reference, new_reference,
                                severity_of, validate_submission)
 from reporting.evidence.service import Evidence
-from reporting.wikiclient import WikiClient
+from reporting.wiki.client import WikiClient
 
 normalize_wiki_builtin = Evidence(WikiClient("test/1 (https://example.org; test@example.org)"), {}).normalize_wiki
 

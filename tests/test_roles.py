@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from reporting.oauth import Identity
-from reporting.roles import (
+from reporting.identity.oauth import Identity
+from reporting.identity.roles import (
     GlobalUserInfoError,
     RoleSettings,
     canonical_username,

@@ -4,10 +4,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text
 
-from reporting import schema
-from reporting.crypto import Sealer, generate_key
-from reporting.reports import Submission, new_reference
-from reporting.store import Reporter, Store, utcnow
+from reporting.storage import schema
+from reporting.storage.crypto import Sealer, generate_key
+from reporting.intake.submission import Submission, new_reference
+from reporting.storage.store import Reporter, Store, utcnow
 
 SECRET_TEXT = "Mein Nachbar Ümit droht mir — секрет-42"
 
@@ -29,7 +29,7 @@ def store(database_url):
 
 
 def test_migrations_are_versioned_and_idempotent(store):
-    from reporting.migrations import MIGRATIONS
+    from reporting.storage.migrations import MIGRATIONS
 
     latest = MIGRATIONS[-1][0]
     assert store.migrate() == latest

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from reporting.wikiclient import WikiApiError, WikiClient, WikiUnavailable, build_user_agent
+from reporting.wiki.client import WikiApiError, WikiClient, WikiUnavailable, build_user_agent
 
 USER_AGENT = build_user_agent("reporting-tests", "1.0", "https://example.org/tool", "tests@example.org")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reporting.wikis import SiteInfo, SiteInfoCache, Wiki, WikiRegistry, normalize_host
+from reporting.wiki.registry import SiteInfo, SiteInfoCache, Wiki, WikiRegistry, normalize_host
 
 DATA = Path(__file__).parent / "evidence" / "data"
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from .base import Connector
-from .destinations import (
+from reporting.delivery.base import Connector
+from reporting.delivery.destinations import (
     LocalDestination,
     MaildirDestination,
     SmtpDestination,
@@ -28,9 +28,9 @@ from .destinations import (
     ZnunyDestination,
     parse_destination,
 )
-from .smtp import SmtpConnector
-from .zendesk import ZendeskConnector
-from .znuny import ZnunyConnector
+from reporting.delivery.smtp import SmtpConnector
+from reporting.delivery.zendesk import ZendeskConnector
+from reporting.delivery.znuny import ZnunyConnector
 
 _REQUIRED = {
     "maildir": (),

@@ -25,7 +25,7 @@ from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import format_datetime
 
-from .base import Ticket
+from reporting.delivery.base import Ticket
 
 _MAX_LINE = default_policy.max_line_length  # 78, what EmailMessage folds and encodes to
 _ATOMS = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"

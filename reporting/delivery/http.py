@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from .base import PermanentFailure, TemporaryFailure
+from reporting.delivery.base import PermanentFailure, TemporaryFailure
 
 # Desk error texts end up in logs and operator views; keep them short.
 _MAX_DETAIL = 200

@@ -9,7 +9,7 @@ reference always gives the same ticket id and nothing is written anywhere.
 """
 from __future__ import annotations
 
-from .base import Delivered, Ticket
+from reporting.delivery.base import Delivered, Ticket
 
 LOCAL_QUEUES = frozenset({"functionaries"})
 

@@ -13,8 +13,8 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-from .base import Delivered, Ticket, TemporaryFailure
-from .email_message import message_bytes
+from reporting.delivery.base import Delivered, Ticket, TemporaryFailure
+from reporting.delivery.email_message import message_bytes
 
 
 class MaildirConnector:

@@ -15,8 +15,8 @@ from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from .base import Delivered, PermanentFailure, TemporaryFailure, Ticket
-from .email_message import build_message, plain_message_bytes
+from reporting.delivery.base import Delivered, PermanentFailure, TemporaryFailure, Ticket
+from reporting.delivery.email_message import build_message, plain_message_bytes
 
 
 def build_followup_message(ticket: Ticket, sender: str, recipient: str, text: str, date: datetime | None = None) -> EmailMessage:

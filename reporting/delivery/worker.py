@@ -2,7 +2,7 @@
 
 On Toolforge it runs as a continuous job (one or several replicas sharing
 ToolsDB). Each turn claims exactly ONE due outbox row, the most urgent one
-(:meth:`reporting.store.Store.claim_due_with_reports` orders by priority), delivers it and
+(:meth:`reporting.storage.store.Store.claim_due_with_reports` orders by priority), delivers it and
 records the outcome. Claiming one row at a time is what keeps the emergency
 lane honest: an emergency that becomes due while a worker is busy waits for
 at most the delivery in flight, never for the rest of a claimed batch.
@@ -27,10 +27,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ..config import ConfigError
-from ..store import OutboxItem, Report, Store, utcnow
-from .base import Connector
-from .outbox import backoff_delay, deliver_item
+from reporting.config import ConfigError
+from reporting.storage.store import OutboxItem, Report, Store, utcnow
+from reporting.delivery.base import Connector
+from reporting.delivery.attempt import backoff_delay, deliver_item
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class Worker:
     """Delivers due outbox rows, most urgent first, one at a time.
 
     ``connector_for(destination)`` returns the connector of a destination URL
-    (:meth:`reporting.services.Services.connector_for`). ``lease`` must be
+    (:meth:`reporting.components.Services.connector_for`). ``lease`` must be
     longer than one delivery can take (connectors bound every network wait).
     ``clock`` is the time the outbox is read and written with (tests move it
     forward instead of sleeping through backoffs).

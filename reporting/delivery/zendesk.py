@@ -14,9 +14,9 @@ import re
 
 import requests
 
-from .base import Delivered, PermanentFailure, TemporaryFailure, Ticket
-from ..retry_after import parse_retry_after
-from .http import json_object, send, short
+from reporting.delivery.base import Delivered, PermanentFailure, TemporaryFailure, Ticket
+from reporting.retry_after import parse_retry_after
+from reporting.delivery.http import json_object, send, short
 
 PRIORITIES = frozenset({"urgent", "high", "normal", "low"})
 STATUS_MAP = {

@@ -35,10 +35,10 @@ from urllib.parse import quote
 
 import requests
 
-from .base import Delivered, PermanentFailure, TemporaryFailure, Ticket
-from .destinations import ZNUNY_DEFAULT_ROUTES, parse_znuny_route
-from ..retry_after import parse_retry_after
-from .http import json_body, send, short
+from reporting.delivery.base import Delivered, PermanentFailure, TemporaryFailure, Ticket
+from reporting.delivery.destinations import ZNUNY_DEFAULT_ROUTES, parse_znuny_route
+from reporting.retry_after import parse_retry_after
+from reporting.delivery.http import json_body, send, short
 
 PRIORITY_NAMES = {"urgent": "5 very high", "high": "4 high", "normal": "3 normal", "low": "2 low"}
 DEFAULT_CUSTOMER_USER = "tools.incident-reporting@toolforge.org"

@@ -57,7 +57,7 @@ from reporting.evidence.titles import (
     resolve_special_page,
     split_title,
 )
-from reporting.wikis import SiteInfo, Wiki, WikiRegistry
+from reporting.wiki.registry import SiteInfo, Wiki, WikiRegistry
 
 __all__ = ["parse_evidence", "parse_link", "MAX_ID", "SHORT_URL_HOST"]
 

@@ -35,7 +35,7 @@ from reporting.evidence.wikitext import (
     contributions_aliases_from_siteinfo,
     namespace_names_from_siteinfo,
 )
-from reporting.wikiclient import WikiApiError, WikiClient, WikiUnavailable, fetch_siteinfo
+from reporting.wiki.client import WikiApiError, WikiClient, WikiUnavailable, fetch_siteinfo
 
 log = logging.getLogger(__name__)
 

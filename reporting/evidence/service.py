@@ -14,11 +14,11 @@ import threading
 import time
 from typing import Callable
 
-from ..config import Setting, parse_mapping, parse_positive_float, parse_str, register_settings
-from ..wikiclient import WikiClient
-from ..wikis import SiteInfoCache, WikiRegistry
-from .links import parse_evidence, parse_link
-from .resolve import cached_siteinfo, resolve_links
+from reporting.config import Setting, parse_mapping, parse_positive_float, parse_str, register_settings
+from reporting.wiki.client import WikiClient
+from reporting.wiki.registry import SiteInfoCache, WikiRegistry
+from reporting.evidence.links import parse_evidence, parse_link
+from reporting.evidence.resolve import cached_siteinfo, resolve_links
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from reporting.wikis import SiteInfo, Wiki, WikiRegistry, fold_special_name
+from reporting.wiki.registry import SiteInfo, Wiki, WikiRegistry, fold_special_name
 
 __all__ = [
     "NS_SPECIAL",

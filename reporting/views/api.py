@@ -2,7 +2,7 @@
 
 Authentication is the tool's session cookie; every POST also needs the
 session's CSRF token in ``X-CSRF-Token`` (checked globally in
-:mod:`reporting.security`), which ``GET /api/v1/me`` hands out.
+:mod:`reporting.views.security`), which ``GET /api/v1/me`` hands out.
 """
 from __future__ import annotations
 
@@ -11,17 +11,17 @@ from typing import Any, Callable
 
 from flask import Blueprint, jsonify, request, url_for
 
-from ..auth import current_user
-from ..eligibility import barred_refusal
-from ..errors import api_error
-from ..i18n import current_language, msg_text
-from ..reports import looks_like_reference, validate_submission
-from ..security import csrf_token
-from ..services import services
-from ..store import ReportSummary
-from .forms import BadBody, read_json_body
-from .openapi import openapi_document
-from .pages import refusal_for, reporter_from_session
+from reporting.identity.login import current_user
+from reporting.intake.eligibility import barred_refusal
+from reporting.views.errors import api_error
+from reporting.i18n import current_language, msg_text
+from reporting.intake.submission import looks_like_reference, validate_submission
+from reporting.views.security import csrf_token
+from reporting.components import services
+from reporting.storage.store import ReportSummary
+from reporting.views.forms import BadBody, read_json_body
+from reporting.views.openapi import openapi_document
+from reporting.views.pages import refusal_for, reporter_from_session
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

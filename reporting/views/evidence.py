@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from ..errors import api_error
-from ..i18n import current_language, msg_text
-from ..reports import MAX_EVIDENCE_LINKS
-from ..services import services
-from .api import api_login_required
-from .forms import BadBody, read_json_body
+from reporting.views.errors import api_error
+from reporting.i18n import current_language, msg_text
+from reporting.intake.submission import MAX_EVIDENCE_LINKS
+from reporting.components import services
+from reporting.views.api import api_login_required
+from reporting.views.forms import BadBody, read_json_body
 
 bp = Blueprint("evidence_api", __name__, url_prefix="/api/v1/evidence")
 

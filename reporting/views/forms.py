@@ -1,6 +1,6 @@
 """Reading report submissions from HTML forms and JSON bodies.
 
-Both paths end in :func:`reporting.reports.validate_submission`. Bodies that
+Both paths end in :func:`reporting.intake.submission.validate_submission`. Bodies that
 are not valid UTF-8 are refused outright instead of being "repaired" with
 replacement characters: a report must say exactly what its reporter typed.
 """
@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, quote
 
 from flask import Request
 
-from ..reports import API_FIELDS, SubmissionForm
+from reporting.intake.submission import API_FIELDS, SubmissionForm
 
 
 class BadBody(Exception):

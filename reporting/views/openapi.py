@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import __version__
-from ..reports import CATEGORIES, MAX_DESCRIPTION_CHARS, MAX_EVIDENCE_LINKS, MAX_REPORTED_USERS
+from reporting.version import __version__
+from reporting.intake.submission import CATEGORIES, MAX_DESCRIPTION_CHARS, MAX_EVIDENCE_LINKS, MAX_REPORTED_USERS
 
 _ERRORS = {
     "description": "Problems, each with the field, a stable code and a message in the user's language.",

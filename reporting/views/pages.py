@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 
-from ..auth import SessionUser, current_user, login_required
-from ..eligibility import Refusal, barred_refusal, submission_refusal
-from ..i18n import current_language
-from ..reports import (EMERGENCY_CATEGORIES, MAX_DESCRIPTION_CHARS, MAX_EVIDENCE_LINKS,
+from reporting.identity.login import SessionUser, current_user, login_required
+from reporting.intake.eligibility import Refusal, barred_refusal, submission_refusal
+from reporting.i18n import current_language
+from reporting.intake.submission import (EMERGENCY_CATEGORIES, MAX_DESCRIPTION_CHARS, MAX_EVIDENCE_LINKS,
                        MAX_REPORTED_USERS, NON_EMERGENCY_CATEGORIES, looks_like_reference, validate_submission)
-from ..services import services
-from ..store import Reporter
-from .forms import BadBody, check_form_encoding, form_data, form_from_request, prefill_from_query
+from reporting.components import services
+from reporting.storage.store import Reporter
+from reporting.views.forms import BadBody, check_form_encoding, form_data, form_from_request, prefill_from_query
 
 bp = Blueprint("pages", __name__)
 

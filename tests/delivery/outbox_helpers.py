@@ -12,9 +12,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from reporting import schema
-from reporting.reports import Submission, new_reference
-from reporting.store import Reporter, Store
+from reporting.storage import schema
+from reporting.intake.submission import Submission, new_reference
+from reporting.storage.store import Reporter, Store
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 ZENDESK_EMAIL = "bot@example.org"

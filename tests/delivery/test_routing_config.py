@@ -94,7 +94,7 @@ def test_smtp_sender_defaults_to_delivery_sender(services):
 
 def test_rules_can_come_from_an_envvar_as_json(tmp_path):
     from reporting import create_app
-    from reporting.crypto import generate_key
+    from reporting.storage.crypto import generate_key
 
     environ = {
         "TOOL_CONFIG_FILE": str(tmp_path / "absent.yaml"),

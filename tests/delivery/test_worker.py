@@ -11,10 +11,10 @@ from datetime import timedelta
 
 import pytest
 
-from reporting import schema
-from reporting.delivery.outbox import EMERGENCY_BASE_BACKOFF_SECONDS
+from reporting.storage import schema
+from reporting.delivery.attempt import EMERGENCY_BASE_BACKOFF_SECONDS
 from reporting.delivery.worker import Worker
-from reporting.store import utcnow
+from reporting.storage.store import utcnow
 from tests.conftest import login, make_app
 from tests.fakes.http_server import free_port
 from tests.fakes.zendesk import FakeZendesk
@@ -323,8 +323,8 @@ def test_healthz_shows_the_backlog_and_the_oldest_undelivered_age(tmp_path):
     app = make_app(tmp_path, **{"delivery.synchronous": False})
     services = app.extensions["reporting"]
     store = services.store
-    from reporting.reports import new_reference
-    from reporting.store import Reporter
+    from reporting.intake.submission import new_reference
+    from reporting.storage.store import Reporter
 
     from .outbox_helpers import submission
 

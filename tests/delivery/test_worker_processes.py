@@ -29,9 +29,9 @@ from pathlib import Path
 
 import pytest
 
-from reporting.crypto import Sealer, generate_key
-from reporting.reports import new_reference
-from reporting.store import Reporter, Store
+from reporting.storage.crypto import Sealer, generate_key
+from reporting.intake.submission import new_reference
+from reporting.storage.store import Reporter, Store
 from tests.conftest import mariadb_database
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.zendesk import FakeZendesk

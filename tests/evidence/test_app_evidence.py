@@ -80,7 +80,7 @@ def test_localized_special_pages_on_the_german_wiki(app_client, mediawiki_de):
 ])
 def test_hosts_outside_the_registry_are_refused_without_a_request(app_client, text):
     client, token = app_client
-    from reporting.services import services
+    from reporting.components import services
     with client.application.app_context():
         before = services().evidence.client.request_count
     [link] = post(client, token, "/api/v1/evidence/resolve", text=text).get_json()["links"]

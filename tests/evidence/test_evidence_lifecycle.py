@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from reporting import schema
-from reporting.maintenance import purge_expired_reports, resolve_pending_evidence
-from reporting.store import utcnow
+from reporting.storage import schema
+from reporting.housekeeping import purge_expired_reports, resolve_pending_evidence
+from reporting.storage.store import utcnow
 from tests.evidence.mediawiki import MediaWiki
 
 from tests.conftest import login, maildir_messages, make_app

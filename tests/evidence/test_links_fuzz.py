@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from reporting.evidence import links
 from reporting.evidence.links import MAX_ID, SHORT_URL_HOST, parse_evidence, parse_link
-from reporting.wikis import SiteInfo, WikiRegistry
+from reporting.wiki.registry import SiteInfo, WikiRegistry
 
 DATA = Path(__file__).parent / "data"
 SITEINFO = {

@@ -11,7 +11,7 @@ import pytest
 
 from reporting.evidence import resolve as resolve_module
 from reporting.evidence.resolve import cached_siteinfo, resolve_links
-from reporting.wikiclient import WikiClient, build_user_agent
+from reporting.wiki.client import WikiClient, build_user_agent
 from tests.evidence.mediawiki import MediaWiki, free_port
 from tests.test_wikiclient import Reply, StubServer
 

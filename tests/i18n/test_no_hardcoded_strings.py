@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reporting.i18n.checks import find_js_prose, find_template_text, js_string_literals, looks_like_prose
+from devtools.i18n_checks import find_js_prose, find_template_text, js_string_literals, looks_like_prose
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 TEMPLATES = REPOSITORY / "reporting" / "templates"

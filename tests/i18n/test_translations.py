@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reporting.i18n.checks import canonical_json, check_messages_dir, fix_messages_dir, main
+from devtools.i18n_checks import canonical_json, check_messages_dir, fix_messages_dir, main
 from tests.i18n.conftest import FIXTURES, GOOD_MESSAGES
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -102,7 +102,7 @@ def test_cli_reports_problems_and_fixes(tmp_path: Path, capsys: pytest.CaptureFi
 
 def test_cli_runs_as_a_module() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "reporting.i18n.checks", str(GOOD_MESSAGES)],
+        [sys.executable, "-m", "devtools.i18n_checks", str(GOOD_MESSAGES)],
         cwd=REPOSITORY,
         capture_output=True,
         text=True,

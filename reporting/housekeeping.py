@@ -20,13 +20,13 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from .delivery.render import render_evidence_followup, render_ticket
-from .reports import MAX_EVIDENCE_LINKS
-from .store import Report, utcnow
-from .wikiclient import WikiClient
+from reporting.delivery.render import render_evidence_followup, render_ticket
+from reporting.intake.submission import MAX_EVIDENCE_LINKS
+from reporting.storage.store import Report, utcnow
+from reporting.wiki.client import WikiClient
 
 if TYPE_CHECKING:
-    from .services import Services
+    from reporting.components import Services
 
 log = logging.getLogger(__name__)
 

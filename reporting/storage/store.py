@@ -19,10 +19,10 @@ from sqlalchemy import Engine, Select, bindparam, create_engine, delete, event, 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import make_url
 
-from . import schema
-from .crypto import Sealer
-from .migrations import migrate
-from .reports import Submission
+from reporting.storage import schema
+from reporting.storage.crypto import Sealer
+from reporting.storage.migrations import migrate
+from reporting.intake.submission import Submission
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ import random
 from datetime import datetime, timedelta
 from typing import Callable
 
-from ..store import OutboxItem, Report, Store, utcnow
-from .base import Connector, PermanentFailure, TemporaryFailure
-from .render import render_ticket
+from reporting.storage.store import OutboxItem, Report, Store, utcnow
+from reporting.delivery.base import Connector, PermanentFailure, TemporaryFailure
+from reporting.delivery.render import render_ticket
 
 log = logging.getLogger(__name__)
 

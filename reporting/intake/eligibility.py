@@ -21,9 +21,9 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .config import Config, Setting, parse_positive_int, register_settings
-from .roles import canonical_username
-from .store import Store, utcnow
+from reporting.config import Config, Setting, parse_positive_int, register_settings
+from reporting.identity.roles import canonical_username
+from reporting.storage.store import Store, utcnow
 
 register_settings(
     Setting("rate_limit.per_day", parse_positive_int, 10,

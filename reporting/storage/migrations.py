@@ -3,7 +3,7 @@
 ``flask --app app reporting migrate`` (and every start of the web app or
 worker) applies the migrations whose number is above the version recorded
 in ``schema_version``, each in its own transaction where the database
-allows it. To change the schema: edit :mod:`reporting.schema`, append a
+allows it. To change the schema: edit :mod:`reporting.storage.schema`, append a
 function here that brings an existing database to the new shape, and
 append it to :data:`MIGRATIONS`. Each migration MUST be safe on a database
 that already has its change (a fresh database is created from the current
@@ -17,8 +17,7 @@ from typing import Callable
 
 from sqlalchemy import Connection, Engine, inspect, select
 
-from . import schema
-
+from reporting.storage import schema
 log = logging.getLogger(__name__)
 
 

@@ -1,7 +1,7 @@
 """Checks for message files (for translators) and for source files (no text outside message files).
 
 ``check_messages_dir(path)`` returns one line per problem, ``"<file>: <key>: <what is wrong>"``, empty
-when all is well; tests run it on ``i18n/``. ``python -m reporting.i18n.checks [--fix] DIR`` prints the
+when all is well; tests run it on ``i18n/``. ``python -m devtools.i18n_checks [--fix] DIR`` prints the
 problems, and with ``--fix`` first rewrites every file into its canonical form (``@metadata`` first,
 keys sorted, one tab of indentation, a final newline), which is what translatewiki.net-style tooling
 and reviewers expect to diff.
@@ -88,7 +88,7 @@ def _format_problems(name: str, data: dict[str, Any], text: str) -> list[str]:
     canonical = canonical_json(data)
     if text == canonical:
         return []
-    hint = "(python -m reporting.i18n.checks --fix fixes it)"
+    hint = "(python -m devtools.i18n_checks --fix fixes it)"
     if list(data) != list(json.loads(canonical)):
         return [f"{name}: keys are not in order: @metadata first, then keys sorted {hint}"]
     if text.rstrip("\n") == canonical.rstrip("\n"):
@@ -416,7 +416,7 @@ def main(argv: list[str]) -> int:
     fix = "--fix" in argv
     paths = [arg for arg in argv if arg != "--fix"]
     if len(paths) != 1:
-        print("usage: python -m reporting.i18n.checks [--fix] DIR", file=sys.stderr)
+        print("usage: python -m devtools.i18n_checks [--fix] DIR", file=sys.stderr)
         return 2
     if fix:
         for changed in fix_messages_dir(paths[0]):

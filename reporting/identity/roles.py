@@ -17,7 +17,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from reporting.oauth import Identity
+from reporting.identity.oauth import Identity
 
 TRUST_AND_SAFETY = "trust-and-safety"
 STEWARD = "steward"

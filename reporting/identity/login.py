@@ -28,12 +28,12 @@ from typing import Any, Callable
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 
-from . import login_roles
-from .oauth import Identity, InMemoryReplayGuard, LoginError, OAuthSettings, finish_login, start_login
-from .roles import GlobalUserInfoError
-from .security import rotate_csrf_token
-from .store import Reporter
-from .user_agent import policy_user_agent
+from reporting.identity import role_lookup as login_roles
+from reporting.identity.oauth import Identity, InMemoryReplayGuard, LoginError, OAuthSettings, finish_login, start_login
+from reporting.identity.roles import GlobalUserInfoError
+from reporting.views.security import rotate_csrf_token
+from reporting.storage.store import Reporter
+from reporting.wiki.user_agent import policy_user_agent
 
 log = logging.getLogger(__name__)
 

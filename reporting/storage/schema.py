@@ -3,7 +3,7 @@
 Only routing metadata is stored in clear text (wiki, category, severity,
 status, timestamps): what a desk needs to route and what operators need to
 see a backlog. Everything the reporter typed lives in ``reports.sealed``
-(see :mod:`reporting.crypto`), and the reporter is found through a keyed
+(see :mod:`reporting.storage.crypto`), and the reporter is found through a keyed
 hash, so a dump of this database names neither reporter nor content.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Roles of the session's user: computed at login, refreshed while they stay.
 
-:mod:`reporting.roles` decides roles from a verified identity and
+:mod:`reporting.identity.roles` decides roles from a verified identity and
 ``meta=globaluserinfo``; this module supplies what it needs from the
 configuration and the network, for both login methods:
 
@@ -11,7 +11,7 @@ configuration and the network, for both login methods:
 - Development login: the groups typed into the form act as global groups
   (``staff``, ``steward``), and ``group@host`` entries as local groups on
   that wiki (``checkuser@de.wikipedia.org``), so the very same
-  :func:`reporting.roles.compute_roles` decides.
+  :func:`reporting.identity.roles.compute_roles` decides.
 
 Roles go stale when someone loses a group; callers refresh them every
 ``roles.refresh_minutes``.
@@ -24,9 +24,9 @@ from typing import Any
 
 import requests
 
-from .config import Config, Setting, parse_positive_int, parse_str, parse_str_list, register_settings
-from .oauth import Identity
-from .roles import (
+from reporting.config import Config, Setting, parse_positive_int, parse_str, parse_str_list, register_settings
+from reporting.identity.oauth import Identity
+from reporting.identity.roles import (
     DEFAULT_FUNCTIONARY_GROUPS,
     GlobalUserInfoError,
     RoleSettings,
@@ -73,7 +73,7 @@ class GlobalUserInfoHttpClient:
     """A minimal Action API GET client: timeout, no redirects, policy User-Agent.
 
     Has the ``get(api_url, params) -> dict`` shape of
-    :class:`reporting.roles.ApiClient` (and of the shared wiki client), so it
+    :class:`reporting.identity.roles.ApiClient` (and of the shared wiki client), so it
     can be swapped for that client. Every failure is a
     :class:`GlobalUserInfoError`, the one error role lookups handle.
     """

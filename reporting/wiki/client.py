@@ -30,7 +30,7 @@ from urllib.parse import urlencode, urlsplit
 import requests
 import urllib3
 
-from .retry_after import parse_retry_after
+from reporting.retry_after import parse_retry_after
 
 #: Answers larger than this are refused (protects memory against a broken or hostile server).
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024

@@ -17,18 +17,18 @@ from pathlib import Path
 
 from flask import current_app
 
-from .config import Config, ConfigError
-from .crypto import InvalidKeyError, Sealer
-from .delivery import connectors
-from .delivery.base import Connector
-from .delivery.destinations import Rule, parse_destination, route, rules_from_config
-from .delivery.local import LocalQueueConnector
-from .delivery.maildir import MaildirConnector
-from .reports import Submission, new_reference
-from .evidence.service import Evidence
-from .store import OutboxItem, Reporter, Store
-from .user_agent import policy_user_agent
-from .wikiclient import WikiClient
+from reporting.config import Config, ConfigError
+from reporting.storage.crypto import InvalidKeyError, Sealer
+from reporting.delivery import connectors
+from reporting.delivery.base import Connector
+from reporting.delivery.destinations import Rule, parse_destination, route, rules_from_config
+from reporting.delivery.local import LocalQueueConnector
+from reporting.delivery.maildir import MaildirConnector
+from reporting.intake.submission import Submission, new_reference
+from reporting.evidence.service import Evidence
+from reporting.storage.store import OutboxItem, Reporter, Store
+from reporting.wiki.user_agent import policy_user_agent
+from reporting.wiki.client import WikiClient
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +217,7 @@ class Services:
         whatever a wiki does not answer is left to the worker. Never raises:
         the report is already stored.
         """
-        from .maintenance import resolve_report_evidence
+        from reporting.housekeeping import resolve_report_evidence
 
         try:
             resolve_report_evidence(self, report_id, client=self.submit_client)
@@ -257,7 +257,7 @@ class Services:
 
     def _deliver_claimed(self, item: OutboxItem, timeout: float | None) -> bool:
         # The worker's own handling: the same retries, alerts and crash safety.
-        from .delivery.worker import Worker
+        from reporting.delivery.worker import Worker
 
         return Worker(self.store, lambda destination: self.connector_for(destination, timeout)).deliver(item)
 

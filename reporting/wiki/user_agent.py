@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from .wikiclient import build_user_agent
+from reporting.version import __version__
+from reporting.wiki.client import build_user_agent
 
 TOOL_NAME = "IncidentReporting"
 
@@ -17,6 +18,4 @@ TOOL_NAME = "IncidentReporting"
 def policy_user_agent(config: Mapping) -> str:
     """The policy User-Agent for this version of the tool, from settings
     ``tool_url`` and ``contact``."""
-    from . import __version__  # the package defines it after importing its modules
-
     return build_user_agent(TOOL_NAME, __version__, config["tool_url"], config["contact"])
