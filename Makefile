@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 INSTANCE := instance
 
-.PHONY: run test bench worker clean
+.PHONY: run test lint bench worker clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,13 @@ run: $(VENV)/.stamp-runtime $(INSTANCE)/encryption.key
 worker: $(VENV)/.stamp-runtime $(INSTANCE)/encryption.key
 	$(VENV)/bin/flask --app app reporting worker
 
-test: $(VENV)/.stamp-dev
+test: $(VENV)/.stamp-dev lint
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# Static checks, part of `make test` (so CI runs them).
+lint: $(VENV)/.stamp-dev
+	$(VENV)/bin/ruff check reporting devtools
+	$(VENV)/bin/mypy reporting
 
 bench: $(VENV)/.stamp-dev
 	$(PY) -m bench
