@@ -19,7 +19,7 @@ minutes.
   MIME message, SQLAlchemy and two transactions per delivery), while the bare
   loop only writes bytes.
 - ``delivery.emergency_submit_to_ticket_ms_{p50,p99}_{idle,loaded}``: from the
-  start of ``Services.submit`` of an emergency to its message at the SMTP
+  start of ``Intake.submit`` of an emergency to its message at the SMTP
   server, with no worker running (idle) and with a worker process busy on a
   backlog of ordinary reports (loaded). Emergencies are delivered inside the
   submit, so this is what a reporter waits for.
@@ -49,9 +49,11 @@ from reporting.config import load_config  # noqa: E402
 from reporting.storage.crypto import Sealer, generate_key  # noqa: E402
 from reporting.delivery.email_message import build_message  # noqa: E402
 from reporting.delivery.render import render_ticket  # noqa: E402
-from reporting.intake.submission import Submission, new_reference  # noqa: E402
-from reporting.components import Services  # noqa: E402
-from reporting.storage.store import Reporter, Store  # noqa: E402
+from reporting.intake.references import new_reference  # noqa: E402
+from reporting.intake.submission import Submission  # noqa: E402
+from reporting.components import Components  # noqa: E402
+from reporting.intake.submission import Reporter  # noqa: E402
+from reporting.storage import Stores  # noqa: E402
 from tests.conftest import mariadb_database as tests_mariadb_database
 from tests.fakes.smtp import FakeSmtp  # noqa: E402
 
@@ -70,19 +72,19 @@ def submission(category: str) -> Submission:
                       description="What happened, in the reporter's words. " * 8, share_with_functionaries=False)
 
 
-def fill_backlog(store: Store, count: int, destination: str, reporter: Reporter) -> None:
+def fill_backlog(store: Stores, count: int, destination: str, reporter: Reporter) -> None:
     """``count`` ordinary reports with their outbox rows, inserted in bulk
-    (sealed like :meth:`Store.create_report` does, which is too slow one by one)."""
+    (sealed like :meth:`ReportStore.create` does, which is too slow one by one)."""
     from reporting.storage import schema
-    from reporting.storage.store import utcnow
+    from reporting.storage.database import utcnow
 
     now = utcnow()
     fields = {**submission("harassment").sealed_fields(), "reporter": reporter.as_dict()}
     refs = [new_reference() for _ in range(count)]
     rows = [dict(ref=ref, created_at=now, updated_at=now, wiki="en.wikipedia.org", category="harassment",
                  severity="normal", status="received", share_with_functionaries=False,
-                 reporter_hash=store.sealer.index_hash(reporter.username), reporter_lang="en",
-                 sealed=store.sealer.seal(fields, ref)) for ref in refs]
+                 reporter_hash=store.reports.sealer.index_hash(reporter.username), reporter_lang="en",
+                 sealed=store.reports.sealer.seal(fields, ref)) for ref in refs]
     with store.engine.begin() as connection:
         connection.execute(schema.reports.insert(), rows)
         ids = connection.execute(schema.reports.select().with_only_columns(schema.reports.c.id)
@@ -156,16 +158,16 @@ def worker_env(url: str, key: str, instance: str, destination: str) -> dict[str,
 def throughput(url: str, key: str) -> Iterable[tuple[str, float | str]]:
     """The worker command and a bare smtplib loop, each its own process, sending
     the same messages to the same server (one SMTP session per message each)."""
-    store = Store.from_url(url, Sealer(key))
+    store = Stores.open(url, Sealer(key))
     store.migrate()
     with FakeSmtp() as server, tempfile.TemporaryDirectory() as instance:
         destination = f"smtp://127.0.0.1:{server.port}?to={RECIPIENT}"
-        ids = [store.create_report(new_reference(), submission("harassment"), Reporter("R"), "en", destination)
+        ids = [store.reports.create(new_reference(), submission("harassment"), Reporter("R"), "en", destination)
                for _ in range(THROUGHPUT_MESSAGES)]
         outgoing = Path(instance) / "outgoing"
         outgoing.mkdir()
         for number, report_id in enumerate(ids):
-            message = build_message(render_ticket(store.report_by_id(report_id)), SENDER, RECIPIENT)
+            message = build_message(render_ticket(store.reports.by_id(report_id)), SENDER, RECIPIENT)
             (outgoing / f"{number:06d}.eml").write_bytes(message.as_bytes(policy=message.policy.clone(linesep="\r\n")))
 
         cpu = child_cpu_seconds()
@@ -199,7 +201,7 @@ def emergency_latency(url: str, key: str) -> Iterable[tuple[str, float | str]]:
         settings = {"database_url": url, "encryption_key": key, "secret_key": "bench", "instance_path": instance,
                     "delivery.default": destination, "delivery.synchronous": False}
         config = load_config(environ={}, overrides=settings)
-        services = Services.build(config, Path(instance))
+        services = Components.build(config, Path(instance))
         reporter = Reporter("Bench Reporter")
         arrivals = Arrivals(server)
 
@@ -207,7 +209,7 @@ def emergency_latency(url: str, key: str) -> Iterable[tuple[str, float | str]]:
             latencies = []
             for _ in range(LATENCY_SAMPLES):
                 started = time.monotonic()
-                ref = services.submit(submission("threat-of-violence"), reporter, "en")
+                ref = services.intake.submit(submission("threat-of-violence"), reporter, "en")
                 latencies.append((arrivals.wait_for(ref) - started) * 1000)
             return latencies
 
@@ -216,8 +218,8 @@ def emergency_latency(url: str, key: str) -> Iterable[tuple[str, float | str]]:
         yield "delivery.emergency_submit_to_ticket_ms_p99_idle", round(percentile(idle, 0.99), 2)
 
         # A backlog for the loaded worker, larger than it can finish while we measure.
-        fill_backlog(services.store, BACKLOG, destination, reporter)
-        store = services.store
+        fill_backlog(services.stores, BACKLOG, destination, reporter)
+        store = services.stores
         env = worker_env(url, key, instance, destination)
         worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "reporting", "worker",
                                    "--poll-seconds", "0.05"], cwd=ROOT, env=env,
@@ -237,11 +239,11 @@ def emergency_latency(url: str, key: str) -> Iterable[tuple[str, float | str]]:
             for _ in range(LATENCY_SAMPLES // 2):
                 ref = new_reference()
                 started = time.monotonic()  # due from now on, as after a failed in-request attempt
-                store.create_report(ref, submission("threat-of-violence"), reporter, "en", destination)
+                store.reports.create(ref, submission("threat-of-violence"), reporter, "en", destination)
                 lane.append((arrivals.wait_for(ref) - started) * 1000)
             yield "delivery.emergency_worker_lane_ms_p50_loaded", round(statistics.median(lane), 2)
             yield "delivery.emergency_worker_lane_ms_p99_loaded", round(percentile(lane, 0.99), 2)
-            backlog_left = store.backlog()["pending"]
+            backlog_left = store.outbox.backlog()["pending"]
             if not backlog_left:
                 raise RuntimeError("the backlog ran out: the worker was not loaded throughout; raise BACKLOG")
             yield "delivery.loaded_backlog_left", backlog_left

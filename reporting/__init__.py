@@ -1,31 +1,31 @@
 """Private incident reporting for Wikimedia communities.
 
 :func:`create_app` builds the Flask app from the configuration layers
-(:mod:`reporting.config`) and wires the services views share
-(:class:`reporting.components.Services`).
+(:mod:`reporting.config`), builds the tool's objects once
+(:class:`reporting.components.Components`) and hands each blueprint the
+ones it uses.
 """
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from reporting import i18n  # noqa: F401  (modules declare their settings)
-
-from reporting.intake import eligibility
-
-from reporting.identity import role_lookup as login_roles
-
-from reporting.views import security
+from reporting import cli, i18n
+from reporting.components import Components
 from reporting.config import Config, ConfigError, load_config, on_toolforge
+from reporting.identity import login, role_lookup
+from reporting.identity.session import current_user
 from reporting.intake.submission import MAX_BODY_BYTES
-from reporting.components import Services
 from reporting.version import __version__  # noqa: F401  (the package's version, re-exported)
+from reporting.views import api, errors, evidence, pages, security
+from reporting.wiki.user_agent import policy_user_agent
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,28 +89,24 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=config["session_lifetime_hours"]),
         JSON_SORT_KEYS=False,
     )
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # Toolforge's front proxy
+    # Toolforge's front proxy (Flask documents replacing wsgi_app with middleware).
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    services = Services.build(config, instance)
-    app.extensions["reporting"] = services
+    components = Components.build(config, instance)
+    # For tests and `flask shell`; the tool's own code is handed what it uses.
+    app.extensions["reporting"] = components
 
     i18n.init_app(app)
     security.init_app(app)
-
-    from reporting import cli
-
-    from reporting.identity import login as auth
-
-    from reporting.views import errors
-    from reporting.views import api, evidence, pages
-
-    app.jinja_env.globals["current_session_user"] = auth.current_user
+    roles = login.RoleKeeper(config, role_lookup.GlobalUserInfoHttpClient(policy_user_agent(config)),
+                             components.evidence.normalize_wiki)
+    app.jinja_env.globals["current_session_user"] = current_user
     app.jinja_env.globals["UserName"] = i18n.UserName  # user names as message parameters: <bdi>, GENDER
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(evidence.bp)
+    app.register_blueprint(login.create_blueprint(config, roles))
+    app.register_blueprint(pages.create_blueprint(components.intake, components.stores, components.evidence))
+    app.register_blueprint(api.create_blueprint(components.intake, components.stores.reports))
+    app.register_blueprint(evidence.create_blueprint(components.evidence))
     errors.init_app(app)
-    cli.init_app(app)
+    cli.init_app(app, components)
     return app

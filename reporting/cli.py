@@ -2,14 +2,20 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
+from datetime import timedelta
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup
 
-from reporting.storage.crypto import generate_key
+from reporting.components import Components
+from reporting.delivery.worker import run_workers
+from reporting.housekeeping import INTERVAL_SECONDS as MAINTENANCE_INTERVAL_SECONDS
 from reporting.intake.eligibility import BAR_REASONS, bar, unbar
+from reporting.storage.crypto import generate_key
 
 
 def write_instance_keys(instance: Path) -> list[str]:
@@ -30,14 +36,14 @@ def write_instance_keys(instance: Path) -> list[str]:
     return created
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, components: Components) -> None:
     # AppGroup: every command runs inside the app context (also under test_cli_runner).
     group = AppGroup("reporting", help="Incident reporting tool commands.")
 
     @group.command("migrate")
     def migrate_command() -> None:
         """Create or upgrade the database schema."""
-        version = current_app.extensions["reporting"].store.migrate()
+        version = components.stores.migrate()
         click.echo(f"schema at version {version}")
 
     @group.command("worker")
@@ -50,12 +56,13 @@ def init_app(app: Flask) -> None:
                   help="Deliveries in flight at once (each claims one row at a time).")
     def worker_command(once: bool, poll_seconds: float, lease_seconds: float, threads: int) -> None:
         """Deliver queued reports, emergencies first (a continuous job; SIGTERM stops it cleanly)."""
-        run_worker(once=once, poll_seconds=poll_seconds, lease_seconds=lease_seconds, threads=threads)
+        run_worker(components, once=once, poll_seconds=poll_seconds, lease_seconds=lease_seconds,
+                   threads=threads)
 
     @group.command("deliver")
     def deliver_command() -> None:
         """Deliver every due outbox row once and exit (same as ``worker --once``)."""
-        run_worker(once=True)
+        run_worker(components, once=True)
 
     @group.command("bar")
     @click.argument("username")
@@ -63,8 +70,7 @@ def init_app(app: Flask) -> None:
                   help="Why (a code; the bar list stores no free text).")
     def bar_command(username: str, reason: str) -> None:
         """Bar USERNAME from sending reports (Trust & Safety decision)."""
-        store = current_app.extensions["reporting"].store
-        if bar(store, username, reason):
+        if bar(components.stores.bar_list, username, reason):
             click.echo("barred")
         else:
             click.echo("already barred")
@@ -73,8 +79,7 @@ def init_app(app: Flask) -> None:
     @click.argument("username")
     def unbar_command(username: str) -> None:
         """Let USERNAME send reports again."""
-        store = current_app.extensions["reporting"].store
-        if unbar(store, username):
+        if unbar(components.stores.bar_list, username):
             click.echo("no longer barred")
         else:
             raise click.ClickException("this user was not barred")
@@ -82,14 +87,12 @@ def init_app(app: Flask) -> None:
     @group.command("barred")
     def barred_command() -> None:
         """How many users are barred (the list holds only hashes, not names)."""
-        click.echo(f"{current_app.extensions['reporting'].store.count_barred()} barred")
+        click.echo(f"{components.stores.bar_list.count()} barred")
 
     @group.command("purge")
     def purge_command() -> None:
         """Wipe the content of reports past the retention period (`retention_days`)."""
-        from reporting.housekeeping import purge_expired_reports
-
-        click.echo(f"purged {purge_expired_reports(current_app.extensions['reporting'])}")
+        click.echo(f"purged {components.purge_expired()}")
 
     @group.command("refresh-wikis")
     def refresh_wikis_command() -> None:
@@ -98,31 +101,18 @@ def init_app(app: Flask) -> None:
         Run daily as a scheduled job; the worker also refreshes it when it is
         older than a day. A failed download keeps the stored list.
         """
-        services = current_app.extensions["reporting"]
-        count = services.refresh_wiki_registry()
+        count = components.registry_refresh.refresh()
         click.echo(f"stored {count} wikis")
 
     app.cli.add_command(group)
 
 
-MAINTENANCE_INTERVAL_SECONDS = 60.0
-
-
-def run_worker(once: bool, poll_seconds: float = 2.0, lease_seconds: float = 300.0, threads: int = 4) -> int:
+def run_worker(components: Components, once: bool, poll_seconds: float = 2.0, lease_seconds: float = 300.0, threads: int = 4) -> int:
     """Run the delivery worker of the current app until done (``once``) or SIGTERM/SIGINT.
 
     The signal only sets a flag: the delivery in flight finishes and is
     recorded before the worker exits, so a deploy never strands a claim.
     """
-    import signal
-    import threading
-    from datetime import timedelta
-
-    from reporting.delivery.worker import run_workers
-
-    from reporting.housekeeping import run_maintenance
-
-    services = current_app.extensions["reporting"]
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
     housekeeping = None
@@ -130,15 +120,16 @@ def run_worker(once: bool, poll_seconds: float = 2.0, lease_seconds: float = 300
         # Evidence retries, the daily sitematrix refresh and retention, beside delivery.
         def maintain() -> None:
             while not stop.is_set():
-                run_maintenance(services, stop)
+                components.maintain(stop)
                 stop.wait(MAINTENANCE_INTERVAL_SECONDS)
         housekeeping = threading.Thread(target=maintain, name="maintenance", daemon=True)
         housekeeping.start()
     try:
-        delivered = run_workers(services.store, services.connector_for, threads, stop, once=once,
+        delivered = run_workers(components.stores.outbox, components.delivery.connectors.connector_for, threads,
+                                stop, once=once,
                                 lease=timedelta(seconds=lease_seconds), poll_seconds=poll_seconds)
         if once:
-            run_maintenance(services)
+            components.maintain()
     finally:
         stop.set()
         if housekeeping is not None:

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import yaml
 
@@ -110,7 +111,12 @@ class Setting:
 
     @property
     def envvar(self) -> str:
-        return ENV_PREFIX + self.key.upper().replace(".", "__")
+        return envvar_name(self.key)
+
+
+def envvar_name(key: str) -> str:
+    """The envvar of a setting: ``oauth.consumer_key`` -> ``TOOL_OAUTH__CONSUMER_KEY``."""
+    return ENV_PREFIX + key.upper().replace(".", "__")
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -208,11 +214,6 @@ def register_settings(*settings: Setting) -> None:
 
 class Config(dict):
     """Flat mapping ``"oauth.consumer_key" -> value`` with every declared key present."""
-
-    def section(self, prefix: str) -> dict[str, Any]:
-        """The keys under ``prefix.`` without the prefix (e.g. ``section("oauth")``)."""
-        start = prefix + "."
-        return {key[len(start):]: value for key, value in self.items() if key.startswith(start)}
 
 
 def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -9,7 +9,7 @@ from sqlalchemy import inspect, select
 from reporting.storage import schema
 from reporting.storage.crypto import Sealer, generate_key
 from reporting.storage.migrations import MIGRATIONS, migrate
-from reporting.storage.store import Store
+from reporting.storage import Stores
 
 from .conftest import csrf_from, login, make_app
 
@@ -27,11 +27,11 @@ def test_bar_unbar_and_count_from_the_command_line(app):
     assert result.exit_code == 0 and result.output == "barred\n"
     assert cli(app, "bar", "Alice example").output == "already barred\n"
     assert cli(app, "barred").output == "1 barred\n"
-    store = app.extensions["reporting"].store
+    store = app.extensions["reporting"].stores
     with store.engine.connect() as connection:
         rows = connection.execute(select(schema.barred_users)).all()
     assert [(row.username_hash, row.reason) for row in rows] == \
-        [(store.sealer.index_hash("Alice example"), "spam")]
+        [(store.reports.sealer.index_hash("Alice example"), "spam")]
     assert "alice" not in repr(rows).lower()  # only the keyed hash is stored
     assert cli(app, "unbar", "Alice_example").output == "no longer barred\n"
     result = cli(app, "unbar", "Alice example")
@@ -83,7 +83,7 @@ def test_the_bar_survives_an_encryption_key_rotation(tmp_path):
 
 
 def test_migration_2_adds_the_bar_list_to_a_version_1_database(database_url):
-    store = Store.from_url(database_url, Sealer(generate_key()))
+    store = Stores.open(database_url, Sealer(generate_key()))
     try:
         with store.engine.begin() as connection:
             for table in schema.metadata.sorted_tables:
@@ -93,8 +93,8 @@ def test_migration_2_adds_the_bar_list_to_a_version_1_database(database_url):
         assert not inspect(store.engine).has_table("barred_users")
         assert migrate(store.engine) == MIGRATIONS[-1][0]
         assert inspect(store.engine).has_table("barred_users")
-        assert store.bar_user("Mallory", "spam") and store.is_barred("Mallory")
-        assert not store.is_barred("Alice") and store.count_barred() == 1
+        assert store.bar_list.bar("Mallory", "spam") and store.bar_list.is_barred("Mallory")
+        assert not store.bar_list.is_barred("Alice") and store.bar_list.count() == 1
     finally:
         store.engine.dispose()
 

@@ -98,10 +98,10 @@ def test_malformed_encryption_key_is_named(tmp_path):
 
 
 def test_toolsdb_credentials_build_the_database_url(tmp_path):
-    from reporting.components import _toolsdb_url
+    from reporting.components import database_url
 
     config = load_config(environ={"TOOL_TOOLSDB_USER": "s51234", "TOOL_TOOLSDB_PASSWORD": "p@ss"})
-    assert _toolsdb_url(config) == ("mysql+pymysql://s51234:p%40ss@tools.db.svc.wikimedia.cloud/"
+    assert database_url(config, tmp_path) == ("mysql+pymysql://s51234:p%40ss@tools.db.svc.wikimedia.cloud/"
                                     "s51234__reports?charset=utf8mb4")
 
 

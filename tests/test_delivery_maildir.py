@@ -7,20 +7,21 @@ from email import policy
 from reporting.delivery.maildir import MaildirConnector
 from reporting.delivery.render import render_ticket
 from reporting.intake.submission import Submission
-from reporting.storage.store import Reporter, Store
+from reporting.intake.submission import Reporter
+from reporting.storage import Stores
 from reporting.storage.crypto import Sealer, generate_key
 
 
 def stored_report(tmp_path, **changes):
-    store = Store.from_url(f"sqlite:///{tmp_path / 'db.sqlite3'}", Sealer(generate_key()))
+    store = Stores.open(f"sqlite:///{tmp_path / 'db.sqlite3'}", Sealer(generate_key()))
     store.migrate()
     values = dict(wiki="ru.wikipedia.org", category="threat-of-violence", reported_users=("Злодей",),
                   evidence=("https://ru.wikipedia.org/w/index.php?diff=5",), description="Он написал, что найдёт меня.",
                   share_with_functionaries=False)
     values.update(changes)
-    report_id = store.create_report("IR-AAAA-BBBB-CCCC-DDDD", Submission(**values),
+    report_id = store.reports.create("IR-AAAA-BBBB-CCCC-DDDD", Submission(**values),
                                     Reporter("Жертва", central_id=9, blocked=True), "ru", "maildir:x")
-    return store.report_by_id(report_id)
+    return store.reports.by_id(report_id)
 
 
 def test_message_is_rfc5322_with_text_and_report_json(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 
 import reporting
 from reporting import create_app
-from reporting.identity import login as auth
+from reporting.identity import session as auth
 from reporting.config import ConfigError
 from reporting.storage.crypto import generate_key
 

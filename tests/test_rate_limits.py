@@ -9,8 +9,11 @@ from sqlalchemy import update
 from reporting.storage.crypto import Sealer, generate_key
 from reporting.intake.eligibility import is_new_account, rate_limit_refusal, seconds_until_allowed
 from reporting.storage import schema
-from reporting.intake.submission import Submission, new_reference
-from reporting.storage.store import Reporter, Store, utcnow
+from reporting.intake.references import new_reference
+from reporting.intake.submission import Submission
+from reporting.intake.submission import Reporter
+from reporting.storage import Stores
+from reporting.storage.database import utcnow
 
 from .conftest import csrf_from, login, make_app
 from .login_helpers import csrf_of, meta, oauth_app, oauth_login, oauth_settings, wiki  # noqa: F401
@@ -61,22 +64,22 @@ def test_refusal_wording(seconds, key, params):
 
 
 def test_store_counts_the_reporters_non_emergency_reports_of_the_last_24_hours(database_url):
-    store = Store.from_url(database_url, Sealer(generate_key()))
+    store = Stores.open(database_url, Sealer(generate_key()))
     store.migrate()
     try:
         def file(username, hours_ago, category="harassment"):
             submission = Submission(wiki="en.wikipedia.org", category=category, reported_users=(),
                                     evidence=(), description="", share_with_functionaries=False)
-            store.create_report(new_reference(), submission, Reporter(username), "en", "maildir:/x",
+            store.reports.create(new_reference(), submission, Reporter(username), "en", "maildir:/x",
                                 now=NOW - timedelta(hours=hours_ago))
         file("Alice", 30)                       # outside the window
         file("Alice", 20)
         file("Alice", 2)
         file("Alice", 1, "self-harm")           # emergency: never counted
         file("Bob", 1)
-        assert store.recent_report_times("Alice", since=NOW - timedelta(hours=24)) == \
+        assert store.reports.recent_times("Alice", since=NOW - timedelta(hours=24)) == \
             [NOW - timedelta(hours=20), NOW - timedelta(hours=2)]
-        assert store.recent_report_times("Carol", since=NOW - timedelta(hours=24)) == []
+        assert store.reports.recent_times("Carol", since=NOW - timedelta(hours=24)) == []
     finally:
         store.engine.dispose()
 
@@ -141,7 +144,7 @@ def test_blocked_and_brand_new_users_can_report_and_the_report_records_it(oauth_
         oauth_login(client, wiki, username)
         response = post_api(client, csrf_of(client), REPORT)
         assert response.status_code == 201, response.get_json()
-        report = oauth_app.extensions["reporting"].store.report_of(response.get_json()["ref"], username)
+        report = oauth_app.extensions["reporting"].stores.reports.of_reporter(response.get_json()["ref"], username)
         reporter = report.reporter
         assert (reporter.blocked, reporter.editcount, reporter.confirmed_email) == (blocked, editcount, confirmed)
         assert reporter.central_id in (5001, 7001) and reporter.registered
@@ -168,7 +171,7 @@ def test_the_limit_counts_from_the_database_not_the_session(tmp_path):
     # Logging in again (a fresh session) does not reset the count.
     assert post_api(second, login(second, "Alice"), REPORT).status_code == 429
     # A report from more than 24 hours ago no longer counts.
-    store = app.extensions["reporting"].store
+    store = app.extensions["reporting"].stores
     with store.engine.begin() as connection:
         connection.execute(update(schema.reports).values(created_at=utcnow() - timedelta(hours=25)))
     assert post_api(second, login(second, "Alice"), REPORT).status_code == 201

@@ -2,8 +2,8 @@ import re
 
 import pytest
 
-from reporting.intake.submission import (CATEGORIES, EMERGENCY_CATEGORIES, looks_like_reference, new_reference,
-                               severity_of, validate_submission)
+from reporting.intake.references import looks_like_reference, new_reference
+from reporting.intake.submission import CATEGORIES, EMERGENCY_CATEGORIES, severity_of, validate_submission
 from reporting.evidence.service import Evidence
 from reporting.wiki.client import WikiClient
 

@@ -1,7 +1,7 @@
 """Security as a feature: CSRF everywhere, headers, cookies, redirects."""
 import pytest
 
-from reporting.identity.login import safe_returnto
+from reporting.identity.session import safe_returnto
 
 from .conftest import login, make_app
 

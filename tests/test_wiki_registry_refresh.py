@@ -43,8 +43,8 @@ def test_refresh_stores_the_sitematrix_and_evidence_uses_it(tmp_path, meta):
     assert result.exit_code == 0, result.output
     assert result.output.startswith("stored ")
     assert any("action=sitematrix" in request for request in seen)
-    assert services.store.load_wiki_registry()
-    assert services.store.wiki_registry_age() < 60
+    assert services.stores.wiki_registry.load()
+    assert services.stores.wiki_registry.age_seconds() < 60
     assert not services.evidence.registry.is_builtin
     # A second replica reads it from the database.
     other = make_app(tmp_path, **{"wikis.sitematrix_api_url": api_url})
@@ -55,6 +55,6 @@ def test_a_failed_refresh_keeps_the_builtin_rule(tmp_path):
     app = make_app(tmp_path, **{"wikis.sitematrix_api_url": "http://127.0.0.1:1/w/api.php",
                                 "wikis.timeout_seconds": 1})
     services = app.extensions["reporting"]
-    services.refresh_wiki_registry_if_stale()
-    assert services.store.load_wiki_registry() is None
-    assert services.normalize_wiki("de.wikipedia.org") == "de.wikipedia.org"
+    services.registry_refresh.refresh_if_stale()
+    assert services.stores.wiki_registry.load() is None
+    assert services.evidence.normalize_wiki("de.wikipedia.org") == "de.wikipedia.org"

@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 import random
 from datetime import datetime, timedelta
-from typing import Callable
 
-from reporting.storage.store import OutboxItem, Report, Store, utcnow
 from reporting.delivery.base import Connector, PermanentFailure, TemporaryFailure
+from reporting.delivery.destinations import without_query
 from reporting.delivery.render import render_ticket
+from reporting.storage.database import utcnow
+from reporting.storage.outbox import OutboxStore
+from reporting.storage.records import OutboxItem
 
 log = logging.getLogger(__name__)
 
@@ -30,36 +32,39 @@ def backoff_delay(attempts: int, retry_after: float | None = None, rng: random.R
                   emergency: bool = False) -> float:
     """Exponential backoff with jitter (between half and all of the ceiling),
     never sooner than the desk asked."""
-    rng = rng or random
+    uniform = rng.uniform if rng is not None else random.uniform
     base, cap = ((EMERGENCY_BASE_BACKOFF_SECONDS, EMERGENCY_MAX_BACKOFF_SECONDS) if emergency
                  else (BASE_BACKOFF_SECONDS, MAX_BACKOFF_SECONDS))
     ceiling = min(cap, base * 2 ** min(max(0, attempts - 1), 30))
-    delay = rng.uniform(ceiling / 2, ceiling)
+    delay = uniform(ceiling / 2, ceiling)
     return max(delay, retry_after or 0.0)
 
 
-def deliver_item(store: Store, item: OutboxItem, connector: Connector, now: datetime | None = None,
-                 open_report: Callable[[], Report] | None = None) -> bool:
+def retry_at(item: OutboxItem, now: datetime, retry_after: float | None = None) -> datetime:
+    """When a failed attempt at ``item`` is tried again."""
+    return now + timedelta(seconds=backoff_delay(item.attempts, retry_after, emergency=item.priority == 0))
+
+
+def deliver_item(outbox: OutboxStore, item: OutboxItem, connector: Connector, now: datetime | None = None) -> bool:
     """Deliver one claimed row; True when the desk has it.
 
-    ``open_report`` returns the row's report when the claim already read it
-    (:meth:`Store.claim_due_with_reports`); without it the report is read here.
     Log lines name the reference and the desk's error, never report content.
     """
-    report = open_report() if open_report is not None else store.report_by_id(item.report_id)
+    report = item.open_report()
     try:
         delivered = connector.create_ticket(render_ticket(report))
     except TemporaryFailure as error:
-        delay = backoff_delay(item.attempts, error.retry_after, emergency=item.priority == 0)
+        now = now or utcnow()
+        next_attempt = retry_at(item, now, error.retry_after)
         log.warning("delivery of %s failed (attempt %d), retrying in %.0f s: %s",
-                    item.ref, item.attempts, delay, error)
-        store.mark_retry(item, str(error), (now or utcnow()) + timedelta(seconds=delay))
+                    item.ref, item.attempts, (next_attempt - now).total_seconds(), error)
+        outbox.mark_retry(item, str(error), next_attempt)
         return False
     except PermanentFailure as error:
         log.error("ALERT delivery of %s refused permanently by %s: %s", item.ref,
-                  item.destination.split("?")[0], error)
-        store.mark_failed(item, str(error))
+                  without_query(item.destination), error)
+        outbox.mark_failed(item, str(error))
         return False
-    store.mark_delivered(item, delivered.ticket_id, delivered.ticket_number)
+    outbox.mark_delivered(item, delivered.ticket_id, delivered.ticket_number)
     log.info("delivered %s as ticket %s", item.ref, delivered.ticket_number or delivered.ticket_id)
     return True

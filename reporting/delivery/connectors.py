@@ -32,6 +32,10 @@ from reporting.delivery.smtp import SmtpConnector
 from reporting.delivery.zendesk import ZendeskConnector
 from reporting.delivery.znuny import ZnunyConnector
 
+#: Every secret a connector may take (the configuration holds each as ``delivery.<name>``).
+SECRET_NAMES = ("smtp_sender", "smtp_user", "smtp_password", "zendesk_email", "zendesk_api_token",
+                "znuny_user", "znuny_password")
+
 _REQUIRED = {
     "maildir": (),
     "local": (),

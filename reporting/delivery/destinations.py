@@ -98,6 +98,12 @@ class LocalDestination:
 Destination = Union[MaildirDestination, SmtpDestination, ZendeskDestination, ZnunyDestination, LocalDestination]
 
 
+def without_query(destination_url: str) -> str:
+    """The destination as logs and errors may show it: its query string can
+    hold queue names and field ids, never needed to tell desks apart."""
+    return destination_url.split("?")[0]
+
+
 def parse_destination(url: str) -> Destination:
     """Parse a destination URL; raise ``ValueError`` saying what is wrong.
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reporting.i18n import msg_text
-from reporting.storage.store import Report
 from reporting.delivery.base import Ticket
+from reporting.i18n import msg_text
+from reporting.storage.records import Report
 
 SCHEMA_VERSION = 1
 PRIORITY_BY_SEVERITY = {"emergency": "urgent", "high": "high", "normal": "normal"}

@@ -2,7 +2,7 @@
 
 On Toolforge it runs as a continuous job (one or several replicas sharing
 ToolsDB). Each turn claims exactly ONE due outbox row, the most urgent one
-(:meth:`reporting.storage.store.Store.claim_due_with_reports` orders by priority), delivers it and
+(:meth:`reporting.storage.outbox.OutboxStore.claim_due` orders by priority), delivers it and
 records the outcome. Claiming one row at a time is what keeps the emergency
 lane honest: an emergency that becomes due while a worker is busy waits for
 at most the delivery in flight, never for the rest of a claimed batch.
@@ -28,13 +28,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from reporting.config import ConfigError
-from reporting.storage.store import OutboxItem, Report, Store, utcnow
+from reporting.delivery.attempt import deliver_item, retry_at
 from reporting.delivery.base import Connector
-from reporting.delivery.attempt import backoff_delay, deliver_item
+from reporting.delivery.destinations import without_query
+from reporting.storage.database import utcnow
+from reporting.storage.outbox import DEFAULT_LEASE, OutboxStore
+from reporting.storage.records import OutboxItem
 
 log = logging.getLogger(__name__)
 
-DEFAULT_LEASE = timedelta(minutes=5)
 DEFAULT_POLL_SECONDS = 2.0
 
 
@@ -43,13 +45,13 @@ class Worker:
     """Delivers due outbox rows, most urgent first, one at a time.
 
     ``connector_for(destination)`` returns the connector of a destination URL
-    (:meth:`reporting.components.Services.connector_for`). ``lease`` must be
+    (:meth:`reporting.delivery.configure.ConnectorPool.connector_for`). ``lease`` must be
     longer than one delivery can take (connectors bound every network wait).
     ``clock`` is the time the outbox is read and written with (tests move it
     forward instead of sleeping through backoffs).
     """
 
-    store: Store
+    outbox: OutboxStore
     connector_for: Callable[[str], Connector]
     lease: timedelta = DEFAULT_LEASE
     poll_seconds: float = DEFAULT_POLL_SECONDS
@@ -62,38 +64,31 @@ class Worker:
 
         Returns None when nothing is due, else whether the desk has the report.
         """
-        claimed = self.store.claim_due_with_reports(now=self.clock(), limit=1, lease=self.lease)
+        claimed = self.outbox.claim_due(now=self.clock(), limit=1, lease=self.lease)
         if not claimed:
             return None
-        item, open_report = claimed[0]
-        return self.deliver(item, open_report)
+        return self.deliver(claimed[0])
 
-    def deliver(self, item: OutboxItem, open_report: Callable[[], Report] | None = None) -> bool:
-        """Deliver one claimed row and record the outcome; True when delivered.
-
-        ``open_report`` is the claim's read of the report, if it made one.
-        """
+    def deliver(self, item: OutboxItem) -> bool:
+        """Deliver one claimed row and record the outcome; True when delivered."""
         self.attempted += 1
         try:
             connector = self.connector_for(item.destination)
         except (ValueError, ConfigError) as error:
             # A row routed under an older configuration whose desk is gone or
             # lacks credentials now: keep it, and make the operator look.
-            delay = backoff_delay(item.attempts, emergency=item.priority == 0)
             log.error("ALERT delivery of %s has no usable connector for %s: %s", item.ref,
-                      item.destination.split("?")[0], error)
-            self.store.mark_retry(item, f"no connector: {error}", self.clock() + timedelta(seconds=delay))
+                      without_query(item.destination), error)
+            self.outbox.mark_retry(item, f"no connector: {error}", retry_at(item, self.clock()))
             return False
         try:
-            ok = deliver_item(self.store, item, connector, now=self.clock(), open_report=open_report)
-        except Exception as error:  # a bug or the database: retry later, never log content
-            log.error("delivery of %s crashed (%s); it is retried", item.ref, type(error).__name__)
+            ok = deliver_item(self.outbox, item, connector, now=self.clock())
+        except Exception as error:  # a bug or the database: retry later
+            log.exception("delivery of %s crashed; it is retried", item.ref)
             try:
-                delay = backoff_delay(item.attempts, emergency=item.priority == 0)
-                self.store.mark_retry(item, f"internal error ({type(error).__name__})",
-                                      self.clock() + timedelta(seconds=delay))
+                self.outbox.mark_retry(item, f"internal error ({type(error).__name__})", retry_at(item, self.clock()))
             except Exception:  # the database is down: the lease expires and the row is due again
-                pass
+                log.exception("could not schedule the retry of %s; it is due again when its lease ends", item.ref)
             return False
         if ok:
             self.delivered += 1
@@ -121,9 +116,8 @@ class Worker:
         while not stop.is_set():
             try:
                 outcome = self.deliver_next()
-            except Exception as error:  # database unreachable: wait and try again
-                log.error("delivery worker cannot claim work (%s); retrying in %.0f s",
-                          type(error).__name__, self.poll_seconds)
+            except Exception:  # database unreachable: wait and try again
+                log.exception("delivery worker cannot claim work; retrying in %.0f s", self.poll_seconds)
                 stop.wait(self.poll_seconds)
                 continue
             if outcome is None:
@@ -132,7 +126,7 @@ class Worker:
         return self.delivered - before
 
 
-def run_workers(store: Store, connector_for: Callable[[str], Connector], threads: int, stop: threading.Event,
+def run_workers(outbox: OutboxStore, connector_for: Callable[[str], Connector], threads: int, stop: threading.Event,
                 once: bool = False, lease: timedelta = DEFAULT_LEASE,
                 poll_seconds: float = DEFAULT_POLL_SECONDS) -> int:
     """Run ``threads`` workers side by side until done (``once``) or ``stop``; return deliveries.
@@ -140,7 +134,7 @@ def run_workers(store: Store, connector_for: Callable[[str], Connector], threads
     The calling thread only waits, so it stays free to receive signals and
     set ``stop``; every worker then finishes its delivery in flight.
     """
-    workers = [Worker(store, connector_for, lease=lease, poll_seconds=poll_seconds) for _ in range(threads)]
+    workers = [Worker(outbox, connector_for, lease=lease, poll_seconds=poll_seconds) for _ in range(threads)]
     runners = [threading.Thread(target=worker.run_once if once else worker.run, args=(stop,),
                                 name=f"delivery-{number}", daemon=True)
                for number, worker in enumerate(workers)]

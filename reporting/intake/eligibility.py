@@ -23,7 +23,9 @@ from datetime import datetime, timedelta
 
 from reporting.config import Config, Setting, parse_positive_int, register_settings
 from reporting.identity.roles import canonical_username
-from reporting.storage.store import Store, utcnow
+from reporting.storage.bar_list import BarList
+from reporting.storage.database import utcnow
+from reporting.storage.reports import ReportStore
 
 register_settings(
     Setting("rate_limit.per_day", parse_positive_int, 10,
@@ -67,10 +69,19 @@ def is_new_account(registered: str | None, editcount: int | None, now: datetime)
     return (created is not None and now - created < NEW_ACCOUNT_AGE) or editcount == 0
 
 
-def daily_limit(config: Config, registered: str | None, editcount: int | None, now: datetime) -> int:
-    if is_new_account(registered, editcount, now):
-        return config["rate_limit.new_account_per_day"]
-    return config["rate_limit.per_day"]
+@dataclass(frozen=True)
+class RateLimits:
+    """Reports per 24 hours: ``per_day``, or ``new_account_per_day`` for new accounts."""
+
+    per_day: int
+    new_account_per_day: int
+
+    @classmethod
+    def from_config(cls, config: Config) -> RateLimits:
+        return cls(per_day=config["rate_limit.per_day"], new_account_per_day=config["rate_limit.new_account_per_day"])
+
+    def daily_limit(self, registered: str | None, editcount: int | None, now: datetime) -> int:
+        return self.new_account_per_day if is_new_account(registered, editcount, now) else self.per_day
 
 
 def seconds_until_allowed(recent: list[datetime], limit: int, now: datetime) -> int | None:
@@ -93,34 +104,34 @@ def rate_limit_refusal(retry_after: int) -> Refusal:
                    (math.ceil(retry_after / 3600),), retry_after)
 
 
-def barred_refusal(store: Store, username: str) -> Refusal | None:
-    return BARRED if store.is_barred(canonical_username(username)) else None
+def barred_refusal(bar_list: BarList, username: str) -> Refusal | None:
+    return BARRED if bar_list.is_barred(canonical_username(username)) else None
 
 
-def submission_refusal(store: Store, config: Config, username: str, registered: str | None,
-                       editcount: int | None, *, emergency: bool,
+def submission_refusal(bar_list: BarList, reports: ReportStore, limits: RateLimits, username: str,
+                       registered: str | None, editcount: int | None, *, emergency: bool,
                        now: datetime | None = None) -> Refusal | None:
     """Why ``username`` may not submit this report now, or None if they may.
 
     Checked after validation (the category decides whether the report is an
     emergency) and before anything is stored.
     """
-    barred = barred_refusal(store, username)
+    barred = barred_refusal(bar_list, username)
     if barred is not None or emergency:
         return barred
     now = now or utcnow()
-    recent = store.recent_report_times(username, since=now - WINDOW)
-    wait = seconds_until_allowed(recent, daily_limit(config, registered, editcount, now), now)
+    recent = reports.recent_times(username, since=now - WINDOW)
+    wait = seconds_until_allowed(recent, limits.daily_limit(registered, editcount, now), now)
     return rate_limit_refusal(wait) if wait is not None else None
 
 
-def bar(store: Store, username: str, reason: str) -> bool:
+def bar(bar_list: BarList, username: str, reason: str) -> bool:
     """Bar ``username`` (any spelling MediaWiki accepts); False if already barred."""
     if reason not in BAR_REASONS:
         raise ValueError(f"unknown reason {reason!r}")
-    return store.bar_user(canonical_username(username), reason)
+    return bar_list.bar(canonical_username(username), reason)
 
 
-def unbar(store: Store, username: str) -> bool:
+def unbar(bar_list: BarList, username: str) -> bool:
     """Lift the bar; False if ``username`` was not barred."""
-    return store.unbar_user(canonical_username(username))
+    return bar_list.unbar(canonical_username(username))

@@ -1,4 +1,4 @@
-"""The domain: categories, severity, statuses, references and validation.
+"""The domain of a new report: categories, severity, the reporter, validation.
 
 Pure code: no Flask, no database. The HTML form and the JSON API both call
 :func:`validate_submission`, so they accept and refuse exactly the same
@@ -11,10 +11,10 @@ language (and the API returns the code for programs).
 from __future__ import annotations
 
 import re
-import secrets
 import unicodedata
-from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 EMERGENCY_CATEGORIES = ("threat-of-violence", "self-harm", "public-harm", "child-safety")
 NON_EMERGENCY_CATEGORIES = (
@@ -31,8 +31,6 @@ NON_EMERGENCY_CATEGORIES = (
 CATEGORIES = EMERGENCY_CATEGORIES + NON_EMERGENCY_CATEGORIES
 HIGH_SEVERITY_CATEGORIES = frozenset({"doxing", "sexual-harassment"})
 
-STATUSES = ("received", "forwarded")
-
 MAX_REPORTED_USERS = 10
 MAX_EVIDENCE_LINKS = 50
 MAX_DESCRIPTION_CHARS = 5000
@@ -48,8 +46,6 @@ _MEDIA_LINK = re.compile(
     r"(upload\.wikimedia\.org|\.(?:jpe?g|png|gif|webp|svg|bmp|tiff?|heic|mp4|webm|ogv|mov)(?:[?#]|\s|$))",
     re.IGNORECASE,
 )
-_REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
-_REFERENCE_PATTERN = re.compile(r"^IR-[0-9A-HJKMNP-TV-Z]{4}(?:-[0-9A-HJKMNP-TV-Z]{4}){3}$")
 
 
 def severity_of(category: str) -> str:
@@ -61,29 +57,19 @@ def severity_of(category: str) -> str:
     return "normal"
 
 
-def is_emergency(category: str) -> bool:
-    return category in EMERGENCY_CATEGORIES
+@dataclass(frozen=True)
+class Reporter:
+    """The reporter as OAuth (or the dev login) described them; sealed with the report."""
 
+    username: str
+    central_id: int | None = None
+    blocked: bool = False
+    editcount: int | None = None
+    registered: str | None = None
+    confirmed_email: bool | None = None
 
-def new_reference() -> str:
-    """A case reference with 80 random bits, e.g. ``IR-7KQ2-M9XD-4HPA-3W2T``.
-
-    Random, not sequential: knowing one reference tells nothing about any
-    other, and guessing one is hopeless. Crockford's alphabet avoids I/L/O/U
-    so a reference read over the phone survives.
-    """
-    value = secrets.randbits(80)
-    chars = []
-    for _ in range(16):
-        value, digit = divmod(value, 32)
-        chars.append(_REFERENCE_ALPHABET[digit])
-    text = "".join(chars)
-    return "IR-" + "-".join(text[i:i + 4] for i in range(0, 16, 4))
-
-
-def looks_like_reference(text: str) -> bool:
-    """Cheap syntax check before touching the database."""
-    return bool(_REFERENCE_PATTERN.match(text))
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(Reporter)}
 
 
 @dataclass(frozen=True)
@@ -246,10 +232,11 @@ def validate_submission(
 
     if errors:
         return None, _deduplicate(errors)
+    assert wiki is not None and category is not None  # no error means both were checked
     return (
         Submission(
-            wiki=wiki,  # type: ignore[arg-type]  (checked above)
-            category=category,  # type: ignore[arg-type]
+            wiki=wiki,
+            category=category,
             reported_users=tuple(dict.fromkeys(users)),
             evidence=tuple(evidence),
             description=description,

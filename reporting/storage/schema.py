@@ -8,6 +8,8 @@ hash, so a dump of this database names neither reporter nor content.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -26,7 +28,7 @@ from sqlalchemy.dialects import mysql
 
 metadata = MetaData()
 
-_MYSQL = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
+_MYSQL: dict[str, Any] = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
 # BLOB holds 64 KiB on MariaDB; resolved evidence can be larger.
 _SEALED = LargeBinary().with_variant(mysql.MEDIUMBLOB(), "mysql", "mariadb")
 _ID = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER only

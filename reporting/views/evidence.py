@@ -6,16 +6,16 @@ message in the reporter's language; a bad link never fails the request.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, jsonify, request
 
-from reporting.views.errors import api_error
+from reporting.evidence.service import Evidence
 from reporting.i18n import current_language, msg_text
 from reporting.intake.submission import MAX_EVIDENCE_LINKS
-from reporting.components import services
-from reporting.views.api import api_login_required
+from reporting.views.api import api_login_required, bad_body_error
+from reporting.views.errors import api_error
 from reporting.views.forms import BadBody, read_json_body
-
-bp = Blueprint("evidence_api", __name__, url_prefix="/api/v1/evidence")
 
 
 def with_messages(links: list[dict], lang: str) -> list[dict]:
@@ -31,42 +31,44 @@ def with_messages(links: list[dict], lang: str) -> list[dict]:
     return out
 
 
-def _read() -> tuple[str, str | None] | tuple[None, object]:
-    try:
-        data = read_json_body(request)
-    except BadBody as error:
-        status = 415 if error.code == "unsupported-media-type" else 400
-        return None, api_error(status, error.code, f"reporting-error-{error.code}")
-    text, context = data.get("text"), data.get("context_wiki")
-    if not isinstance(text, str) or (context is not None and not isinstance(context, str)):
-        return None, api_error(422, "not-text", "reporting-error-not-text", "text")
-    return text, (services().evidence.normalize_wiki(context) if context else None)
+class _Refused(Exception):
+    """The request cannot be served; ``response`` says why."""
+
+    def __init__(self, response: Any) -> None:
+        super().__init__()
+        self.response = response
 
 
-def _parsed() -> tuple[list[dict] | None, object]:
-    text, context = _read()
-    if text is None:
-        return None, context
-    links = services().evidence.parse(text, context)
-    if len(links) > MAX_EVIDENCE_LINKS:
-        return None, api_error(422, "too-many-links", "reporting-error-too-many-links", "text",
-                               len(links), MAX_EVIDENCE_LINKS)
-    return links, None
+def create_blueprint(evidence: Evidence) -> Blueprint:
+    bp = Blueprint("evidence_api", __name__, url_prefix="/api/v1/evidence")
 
+    def parsed_links() -> list[dict]:
+        """The body's links, parsed; raises :class:`_Refused` for a bad body or too many links."""
+        try:
+            data = read_json_body(request)
+        except BadBody as error:
+            raise _Refused(bad_body_error(error)) from None
+        text, context = data.get("text"), data.get("context_wiki")
+        if not isinstance(text, str) or (context is not None and not isinstance(context, str)):
+            raise _Refused(api_error(422, "not-text", "reporting-error-not-text", "text"))
+        links = evidence.parse(text, evidence.normalize_wiki(context) if context else None)
+        if len(links) > MAX_EVIDENCE_LINKS:
+            raise _Refused(api_error(422, "too-many-links", "reporting-error-too-many-links", "text",
+                                     len(links), MAX_EVIDENCE_LINKS))
+        return links
 
-@bp.post("/parse")
-@api_login_required
-def parse():
-    links, error = _parsed()
-    if links is None:
-        return error
-    return jsonify(links=with_messages(links, current_language()))
+    @bp.errorhandler(_Refused)
+    def _refused(refused: _Refused) -> Any:
+        return refused.response
 
+    @bp.post("/parse")
+    @api_login_required
+    def parse() -> Any:
+        return jsonify(links=with_messages(parsed_links(), current_language()))
 
-@bp.post("/resolve")
-@api_login_required
-def resolve():
-    links, error = _parsed()
-    if links is None:
-        return error
-    return jsonify(links=with_messages(services().evidence.resolve(links), current_language()))
+    @bp.post("/resolve")
+    @api_login_required
+    def resolve() -> Any:
+        return jsonify(links=with_messages(evidence.resolve(parsed_links()), current_language()))
+
+    return bp

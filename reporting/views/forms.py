@@ -22,6 +22,14 @@ class BadBody(Exception):
         super().__init__(code)
         self.code = code
 
+    @property
+    def status(self) -> int:
+        return 415 if self.code == "unsupported-media-type" else 400
+
+    @property
+    def message_key(self) -> str:
+        return f"reporting-error-{self.code}"
+
 
 def read_json_body(request: Request) -> dict[str, Any]:
     if request.mimetype != "application/json":

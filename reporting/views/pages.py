@@ -1,33 +1,42 @@
 """Server-rendered pages: start, the report form, receipt, my reports, health."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+import logging
+from typing import Any
 
-from reporting.identity.login import SessionUser, current_user, login_required
-from reporting.intake.eligibility import Refusal, barred_refusal, submission_refusal
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from reporting.evidence.service import Evidence
 from reporting.i18n import current_language
-from reporting.intake.submission import (EMERGENCY_CATEGORIES, MAX_DESCRIPTION_CHARS, MAX_EVIDENCE_LINKS,
-                       MAX_REPORTED_USERS, NON_EMERGENCY_CATEGORIES, looks_like_reference, validate_submission)
-from reporting.components import services
-from reporting.storage.store import Reporter
+from reporting.identity.session import current_user, logged_in_user, login_required
+from reporting.intake.eligibility import Refusal
+from reporting.intake.references import looks_like_reference
+from reporting.intake.submission import (
+    EMERGENCY_CATEGORIES,
+    MAX_DESCRIPTION_CHARS,
+    MAX_EVIDENCE_LINKS,
+    MAX_REPORTED_USERS,
+    NON_EMERGENCY_CATEGORIES,
+    SubmissionForm,
+)
+from reporting.intake.submit import Intake
+from reporting.storage import Stores
 from reporting.views.forms import BadBody, check_form_encoding, form_data, form_from_request, prefill_from_query
 
-bp = Blueprint("pages", __name__)
+log = logging.getLogger(__name__)
+
+Page = str | tuple[str, int] | tuple[str, int, dict[str, str]] | Response
 
 
-def reporter_from_session() -> Reporter:
-    user = current_user()
-    assert user is not None  # guarded by login_required
-    return user.as_reporter()
+def check_evidence(evidence: Evidence, text: str, wiki: str) -> list[dict]:
+    """What "Check the links" shows: the links parsed and resolved, nothing stored."""
+    links = evidence.parse(text, evidence.normalize_wiki(wiki) if wiki.strip() else None)
+    return evidence.resolve(links[:MAX_EVIDENCE_LINKS])
 
 
-def refusal_for(user: SessionUser, emergency: bool) -> Refusal | None:
-    """Whether the session's user may submit now (bar list, rate limits)."""
-    return submission_refusal(services().store, services().config, user.username, user.registered,
-                              user.editcount, emergency=emergency)
-
-
-def _render_form(form, status: int = 200, refusal: Refusal | None = None, preview: list[dict] | None = None):
+def _render_form(form: SubmissionForm, status: int = 200, refusal: Refusal | None = None,
+                 preview: list[dict] | None = None) -> tuple[str, int, dict[str, str]]:
     headers = {"Retry-After": str(refusal.retry_after)} if refusal and refusal.retry_after else {}
     return render_template(
         "report_form.html",
@@ -40,85 +49,77 @@ def _render_form(form, status: int = 200, refusal: Refusal | None = None, previe
     ), status, headers
 
 
-def _barred_page():
+def _barred_page() -> tuple[str, int]:
     return render_template("barred.html"), 403
 
 
-@bp.route("/")
-def index():
-    return render_template("index.html", user=current_user())
+def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence) -> Blueprint:
+    bp = Blueprint("pages", __name__)
 
+    @bp.route("/")
+    def index() -> Page:
+        return render_template("index.html", user=current_user())
 
-@bp.route("/report", methods=["GET"])
-@login_required
-def report_form():
-    if barred_refusal(services().store, current_user().username):
-        return _barred_page()
-    return _render_form(prefill_from_query(request.args.to_dict()))
+    @bp.route("/report", methods=["GET"])
+    @login_required
+    def report_form() -> Page:
+        if intake.barred(logged_in_user().username):
+            return _barred_page()
+        return _render_form(prefill_from_query(request.args.to_dict()))
 
+    @bp.route("/report", methods=["POST"])
+    @login_required
+    def submit_report() -> Page:
+        try:
+            check_form_encoding(request)
+        except BadBody as error:
+            return render_template("error.html", message_key=error.message_key), error.status
+        user = logged_in_user()
+        if intake.barred(user.username):
+            return _barred_page()
+        form = form_from_request(request)
+        if request.form.get("action") == "check":
+            # "Check the links" without JavaScript: resolve and show, store nothing.
+            return _render_form(form, preview=check_evidence(evidence, form.evidence, form.wiki))
+        checked = intake.check(form_data(form), user, strict_fields=False)
+        if checked.submission is None:
+            form.errors = checked.errors
+            return _render_form(form, 422)
+        if checked.refusal is not None:
+            # Rate limited: show the form again with everything typed and why.
+            return _render_form(form, checked.refusal.status, checked.refusal)
+        ref = intake.submit(checked.submission, user.as_reporter(), current_language())
+        return redirect(url_for("pages.my_report", ref=ref, submitted=1), code=303)
 
-@bp.route("/report", methods=["POST"])
-@login_required
-def submit_report():
-    try:
-        check_form_encoding(request)
-    except BadBody as error:
-        return render_template("error.html", message_key=f"reporting-error-{error.code}"), \
-            415 if error.code == "unsupported-media-type" else 400
-    user = current_user()
-    if barred_refusal(services().store, user.username):
-        return _barred_page()
-    form = form_from_request(request)
-    if request.form.get("action") == "check":
-        # "Check the links" without JavaScript: resolve and show, store nothing.
-        return _render_form(form, preview=check_evidence(form.evidence, form.wiki))
-    submission, errors = validate_submission(form_data(form), services().normalize_wiki)
-    if errors:
-        form.errors = errors
-        return _render_form(form, 422)
-    refusal = refusal_for(user, emergency=submission.severity == "emergency")
-    if refusal is not None:
-        # Rate limited: show the form again with everything typed and why.
-        return _render_form(form, refusal.status, refusal)
-    ref = services().submit(submission, reporter_from_session(), current_language())
-    return redirect(url_for("pages.my_report", ref=ref, submitted=1), code=303)
+    @bp.route("/reports")
+    @login_required
+    def my_reports() -> Page:
+        username = logged_in_user().username
+        reports = stores.reports.list_of(username)
+        # The list itself needs no decryption; the evidence count does. A reporter has few
+        # reports (rate limits), so opening each one here is cheap.
+        opened = {summary.ref: stores.reports.of_reporter(summary.ref, username) for summary in reports}
+        evidence_counts = {ref: len(report.evidence) if report else 0 for ref, report in opened.items()}
+        return render_template("my_reports.html", reports=reports, evidence_counts=evidence_counts)
 
+    @bp.route("/reports/<ref>")
+    @login_required
+    def my_report(ref: str) -> Page:
+        report = stores.reports.of_reporter(ref, logged_in_user().username) if looks_like_reference(ref) else None
+        if report is None:
+            abort(404)
+        return render_template("report.html", report=report, submitted=request.args.get("submitted") == "1")
 
-def check_evidence(text: str, wiki: str) -> list[dict]:
-    evidence = services().evidence
-    links = evidence.parse(text, evidence.normalize_wiki(wiki) if wiki.strip() else None)
-    return evidence.resolve(links[:MAX_EVIDENCE_LINKS])
+    @bp.route("/healthz")
+    def healthz() -> Any:
+        """For Toolforge's health check and operators: database up, delivery backlog."""
+        try:
+            stores.ping()
+            backlog = stores.outbox.backlog()
+        except Exception:
+            log.warning("health check: the database is unreachable", exc_info=True)
+            return jsonify(status="error", database=False), 503
+        status = "ok" if backlog["failed"] == 0 else "degraded"
+        return jsonify(status=status, database=True, outbox=backlog)
 
-
-@bp.route("/reports")
-@login_required
-def my_reports():
-    store, username = services().store, current_user().username
-    reports = store.list_reports_of(username)
-    # The list itself needs no decryption; the evidence count does. A reporter has few reports
-    # (rate limits), so opening each one here is cheap.
-    opened = {summary.ref: store.report_of(summary.ref, username) for summary in reports}
-    evidence_counts = {ref: len(report.evidence) if report else 0 for ref, report in opened.items()}
-    return render_template("my_reports.html", reports=reports, evidence_counts=evidence_counts)
-
-
-@bp.route("/reports/<ref>")
-@login_required
-def my_report(ref: str):
-    report = services().store.report_of(ref, current_user().username) if looks_like_reference(ref) else None
-    if report is None:
-        abort(404)
-    return render_template("report.html", report=report, submitted=request.args.get("submitted") == "1")
-
-
-@bp.route("/healthz")
-def healthz():
-    """For Toolforge's health check and operators: database up, delivery backlog."""
-    store = services().store
-    try:
-        store.ping()
-        backlog = store.backlog()
-    except Exception:
-        return jsonify(status="error", database=False), 503
-    status = "ok" if backlog["failed"] == 0 else "degraded"
-    return jsonify(status=status, database=True, outbox=backlog)
+    return bp

@@ -13,8 +13,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from reporting.storage import schema
-from reporting.intake.submission import Submission, new_reference
-from reporting.storage.store import Reporter, Store
+from reporting.intake.references import new_reference
+from reporting.intake.submission import Submission
+from reporting.intake.submission import Reporter
+from reporting.storage import Stores
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 ZENDESK_EMAIL = "bot@example.org"
@@ -27,23 +29,23 @@ def submission(category: str = "harassment", wiki: str = "en.wikipedia.org", sha
                       description="What happened, in the reporter's words.", share_with_functionaries=share)
 
 
-def fill_outbox(store: Store, count: int, destination: str, category: str = "harassment") -> list[str]:
+def fill_outbox(store: Stores, count: int, destination: str, category: str = "harassment") -> list[str]:
     """Store ``count`` reports (with their outbox rows) for ``destination``; return their references."""
     refs = []
     for _ in range(count):
         ref = new_reference()
-        store.create_report(ref, submission(category), Reporter("Reporter"), "en", destination)
+        store.reports.create(ref, submission(category), Reporter("Reporter"), "en", destination)
         refs.append(ref)
     return refs
 
 
-def outbox_states(store: Store) -> Counter:
+def outbox_states(store: Stores) -> Counter:
     with store.engine.connect() as connection:
         rows = connection.execute(select(schema.outbox.c.state, func.count()).group_by(schema.outbox.c.state))
         return Counter(dict(rows.all()))
 
 
-def delivered_count(store: Store) -> int:
+def delivered_count(store: Stores) -> int:
     return outbox_states(store)["delivered"]
 
 

@@ -52,7 +52,7 @@ def services(tmp_path):
     ("other", "commons.wikimedia.org", False, TRUST_AND_SAFETY),
 ])
 def test_route_follows_the_rules_in_order(services, category, wiki, share, expected):
-    assert services.route(submission(category, wiki, share)) == expected
+    assert services.delivery.router.destination_of(submission(category, wiki, share)) == expected
 
 
 @pytest.mark.parametrize("destination, kind", [
@@ -62,15 +62,15 @@ def test_route_follows_the_rules_in_order(services, category, wiki, share, expec
     ("maildir:/tmp/reports-maildir", MaildirConnector),
 ])
 def test_connector_for_builds_the_desk_of_each_destination(services, destination, kind):
-    assert isinstance(services.connector_for(destination), kind)
+    assert isinstance(services.delivery.connectors.connector_for(destination), kind)
 
 
 def test_connectors_are_reused_within_a_thread_but_not_shared_between_threads(services):
-    first = services.connector_for(TRUST_AND_SAFETY)
-    assert services.connector_for(TRUST_AND_SAFETY) is first
-    assert services.connector_for(TRUST_AND_SAFETY, timeout=2.0) is not first
+    first = services.delivery.connectors.connector_for(TRUST_AND_SAFETY)
+    assert services.delivery.connectors.connector_for(TRUST_AND_SAFETY) is first
+    assert services.delivery.connectors.connector_for(TRUST_AND_SAFETY, timeout=2.0) is not first
     other: list = []
-    thread = threading.Thread(target=lambda: other.append(services.connector_for(TRUST_AND_SAFETY)))
+    thread = threading.Thread(target=lambda: other.append(services.delivery.connectors.connector_for(TRUST_AND_SAFETY)))
     thread.start()
     thread.join()
     assert other[0] is not first
@@ -82,14 +82,14 @@ def test_connectors_get_the_configured_secrets_and_timeouts(tmp_path):
         "delivery.znuny_user": "reporting-bot", "delivery.znuny_password": "pw",
         "delivery.smtp_sender": "reports@toolforge.org", "delivery.timeout_seconds": "7.5"})
     services = app.extensions["reporting"]
-    znuny = services.connector_for(services.default_destination)
+    znuny = services.delivery.connectors.connector_for(services.delivery.router.default)
     assert isinstance(znuny, ZnunyConnector) and (znuny.user_login, znuny.password, znuny.timeout) == ("reporting-bot", "pw", 7.5)
-    smtp = services.connector_for(EMERGENCY, timeout=3.0)
+    smtp = services.delivery.connectors.connector_for(EMERGENCY, timeout=3.0)
     assert (smtp.sender, smtp.recipient, smtp.timeout) == ("reports@toolforge.org", "emergency@wikimedia.org", 3.0)
 
 
 def test_smtp_sender_defaults_to_delivery_sender(services):
-    assert services.connector_for(EMERGENCY).sender == "incident-reporting@toolforge.org"
+    assert services.delivery.connectors.connector_for(EMERGENCY).sender == "incident-reporting@toolforge.org"
 
 
 def test_rules_can_come_from_an_envvar_as_json(tmp_path):
@@ -102,8 +102,8 @@ def test_rules_can_come_from_an_envvar_as_json(tmp_path):
         "TOOL_DELIVERY__RULES": json.dumps([{"severity": ["emergency"], "destination": EMERGENCY}]),
     }
     services = create_app(environ=environ).extensions["reporting"]
-    assert services.route(submission("self-harm")) == EMERGENCY
-    assert services.route(submission("harassment")).startswith("maildir:")
+    assert services.delivery.router.destination_of(submission("self-harm")) == EMERGENCY
+    assert services.delivery.router.destination_of(submission("harassment")).startswith("maildir:")
 
 
 @pytest.mark.parametrize("settings, message", [

@@ -14,7 +14,7 @@ import pytest
 from reporting.storage import schema
 from reporting.delivery.attempt import EMERGENCY_BASE_BACKOFF_SECONDS
 from reporting.delivery.worker import Worker
-from reporting.storage.store import utcnow
+from reporting.storage.database import utcnow
 from tests.conftest import login, make_app
 from tests.fakes.http_server import free_port
 from tests.fakes.zendesk import FakeZendesk
@@ -84,7 +84,7 @@ def test_desk_down_while_200_reports_are_submitted_then_every_one_arrives_once(t
     token = login(client, "Alice")
     refs = [submit(client, token, ORDINARY)["ref"] for _ in range(200)]
     assert len(set(refs)) == 200
-    assert outbox_states(services.store) == {"pending": 200}
+    assert outbox_states(services.stores) == {"pending": 200}
     health = client.get("/healthz").get_json()
     assert health["outbox"]["pending"] == 200 and health["outbox"]["oldest_pending_seconds"] >= 0
     assert {r["status"] for r in client.get("/api/v1/reports").get_json()["reports"]} == {"received"}
@@ -93,18 +93,18 @@ def test_desk_down_while_200_reports_are_submitted_then_every_one_arrives_once(t
     try:
         desk.lose_response(times=15, method="POST")
         clock = Clock()
-        worker = Worker(services.store, services.connector_for, clock=clock)
+        worker = Worker(services.stores.outbox, services.delivery.connectors.connector_for, clock=clock)
         rounds = 0
-        while outbox_states(services.store)["pending"] and rounds < 5:
+        while outbox_states(services.stores)["pending"] and rounds < 5:
             clock.advance(hours=1)  # past every backoff
             worker.run_once()
             rounds += 1
-        assert outbox_states(services.store) == {"delivered": 200}
+        assert outbox_states(services.stores) == {"delivered": 200}
         by_ref = tickets_by_ref(desk)
         assert sorted(by_ref) == sorted(refs)
         assert all(len(ids) == 1 for ids in by_ref.values()), "a report became two tickets"
         assert rounds >= 2, "the lost answers must have made some deliveries retry"
-        recorded = {row.ticket_id for row in services.store.iter_outbox()}
+        recorded = {row.ticket_id for row in services.stores.outbox.rows()}
         assert recorded == {str(ids[0]) for ids in by_ref.values()}
         assert {r["status"] for r in client.get("/api/v1/reports").get_json()["reports"]} == {"forwarded"}
     finally:
@@ -115,7 +115,7 @@ def test_emergency_behind_a_backlog_of_500_is_delivered_first(tmp_path, database
     port = free_port()
     app = zendesk_app(tmp_path, database_url, port, **{"delivery.synchronous": False})
     services = app.extensions["reporting"]
-    backlog = fill_outbox(services.store, 500, services.default_destination)
+    backlog = fill_outbox(services.stores, 500, services.delivery.router.default)
     client = app.test_client()
     token = login(client, "Alice")
     queued = submit(client, token, EMERGENCY)  # the desk is down: the attempt in the request fails
@@ -125,7 +125,7 @@ def test_emergency_behind_a_backlog_of_500_is_delivered_first(tmp_path, database
     try:
         clock = Clock()
         clock.advance(seconds=2 * EMERGENCY_BASE_BACKOFF_SECONDS)
-        worker = Worker(services.store, services.connector_for, clock=clock)
+        worker = Worker(services.stores.outbox, services.delivery.connectors.connector_for, clock=clock)
         assert worker.deliver_next() is True
         assert desk.tickets[min(desk.tickets)]["external_id"] == queued["ref"], "the backlog went first"
         assert desk.tickets[min(desk.tickets)]["priority"] == "urgent"
@@ -134,7 +134,7 @@ def test_emergency_behind_a_backlog_of_500_is_delivered_first(tmp_path, database
         immediate = submit(client, token, EMERGENCY)
         assert immediate["emergency"] == {**immediate["emergency"], "delivered": True, "queued": False}
         assert [t["external_id"] for _, t in sorted(desk.tickets.items())] == [queued["ref"], immediate["ref"]]
-        assert outbox_states(services.store) == {"pending": 500, "delivered": 2}
+        assert outbox_states(services.stores) == {"pending": 500, "delivered": 2}
 
         worker.run_once()
         by_ref = tickets_by_ref(desk)
@@ -147,22 +147,22 @@ def test_emergency_behind_a_backlog_of_500_is_delivered_first(tmp_path, database
 def test_retries_back_off_exponentially_then_deliver(tmp_path, desk):
     app = zendesk_app(tmp_path, None, desk.port)
     services = app.extensions["reporting"]
-    [ref] = fill_outbox(services.store, 1, services.default_destination)
+    [ref] = fill_outbox(services.stores, 1, services.delivery.router.default)
     desk.fail_with(503, {"error": "ServiceUnavailable"}, times=2)
     clock = Clock()
-    worker = Worker(services.store, services.connector_for, clock=clock)
+    worker = Worker(services.stores.outbox, services.delivery.connectors.connector_for, clock=clock)
     delays = []
     for _ in range(2):
         start = clock()
         assert worker.deliver_next() is False
-        [row] = list(services.store.iter_outbox())
+        [row] = list(services.stores.outbox.rows())
         assert row.state == "pending" and row.claimed_until is None and "HTTP 503" in row.last_error
         delays.append((row.next_attempt_at - start).total_seconds())
         assert worker.deliver_next() is None, "not due before its backoff"
         clock.advance(seconds=delays[-1] + 1)
     assert 15 <= delays[0] <= 30.5 and 30 <= delays[1] <= 60.5
     assert worker.deliver_next() is True
-    [row] = list(services.store.iter_outbox())
+    [row] = list(services.stores.outbox.rows())
     assert (row.state, row.attempts, row.ticket_id) == ("delivered", 3, str(min(desk.tickets)))
     assert desk.tickets[int(row.ticket_id)]["external_id"] == ref
 
@@ -171,9 +171,9 @@ def test_permanent_refusal_stops_retrying_and_raises_an_alert(tmp_path, desk, ca
     app = make_app(tmp_path, **{"delivery.default": f"zendesk+http://127.0.0.1:{desk.port}",
                                 "delivery.zendesk_email": ZENDESK_EMAIL, "delivery.zendesk_api_token": "wrong"})
     services = app.extensions["reporting"]
-    [ref] = fill_outbox(services.store, 1, services.default_destination)
+    [ref] = fill_outbox(services.stores, 1, services.delivery.router.default)
     clock = Clock()
-    worker = Worker(services.store, services.connector_for, clock=clock)
+    worker = Worker(services.stores.outbox, services.delivery.connectors.connector_for, clock=clock)
     with caplog.at_level(logging.ERROR):
         assert worker.deliver_next() is False
     [alert] = [r for r in caplog.records if r.getMessage().startswith("ALERT")]
@@ -181,7 +181,7 @@ def test_permanent_refusal_stops_retrying_and_raises_an_alert(tmp_path, desk, ca
     assert "insulting" not in caplog.text and "Troll" not in caplog.text
     clock.advance(days=30)
     assert worker.deliver_next() is None
-    assert outbox_states(services.store) == {"failed": 1}
+    assert outbox_states(services.stores) == {"failed": 1}
     health = app.test_client().get("/healthz").get_json()
     assert health["status"] == "degraded" and health["outbox"]["failed"] == 1
 
@@ -189,14 +189,14 @@ def test_permanent_refusal_stops_retrying_and_raises_an_alert(tmp_path, desk, ca
 def test_submit_delivers_only_the_report_it_stored(tmp_path):
     app = make_app(tmp_path)  # embedded default: Maildir, synchronous delivery
     services = app.extensions["reporting"]
-    [older] = fill_outbox(services.store, 1, services.default_destination)
+    [older] = fill_outbox(services.stores, 1, services.delivery.router.default)
     client = app.test_client()
     token = login(client, "Alice")
     body = submit(client, token, ORDINARY)
     assert body["status"] == "forwarded" and "emergency" not in body
-    rows = {row.report_id: row.state for row in services.store.iter_outbox()}
+    rows = {row.report_id: row.state for row in services.stores.outbox.rows()}
     assert sorted(rows.values()) == ["delivered", "pending"], "the request delivered someone else's report"
-    [message] = services.connector_for(services.default_destination).messages()
+    [message] = services.delivery.connectors.connector_for(services.delivery.router.default).messages()
     assert body["ref"] in message["Message-ID"] and older not in message["Message-ID"]
 
 
@@ -207,7 +207,7 @@ def test_without_synchronous_delivery_ordinary_reports_wait_for_the_worker(tmp_p
     token = login(client, "Alice")
     body = submit(client, token, ORDINARY)
     assert body["status"] == "received" and desk.tickets_created == 0
-    assert Worker(services.store, services.connector_for).run_once() == 1
+    assert Worker(services.stores.outbox, services.delivery.connectors.connector_for).run_once() == 1
     assert [t["external_id"] for t in desk.tickets.values()] == [body["ref"]]
 
 
@@ -239,7 +239,7 @@ def test_emergency_with_the_desk_down_is_saved_queued_and_the_reporter_told_at_o
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'id="emergency-queued"' in html
     assert "saved" in html and "queued" in html and "emergency@wikimedia.org" in html and "local emergency services" in html
-    [row] = list(services.store.iter_outbox())
+    [row] = list(services.stores.outbox.rows())
     assert row.state == "pending" and row.priority == 0 and row.claimed_until is None
     wait = (row.next_attempt_at - utcnow()).total_seconds()
     assert wait <= EMERGENCY_BASE_BACKOFF_SECONDS, "an emergency must be retried soon"
@@ -248,7 +248,7 @@ def test_emergency_with_the_desk_down_is_saved_queued_and_the_reporter_told_at_o
     try:
         clock = Clock()
         clock.advance(seconds=EMERGENCY_BASE_BACKOFF_SECONDS)
-        assert Worker(services.store, services.connector_for, clock=clock).deliver_next() is True
+        assert Worker(services.stores.outbox, services.delivery.connectors.connector_for, clock=clock).deliver_next() is True
         html = client.get(response.headers["Location"].replace("?submitted=1", "")).get_data(as_text=True)
         assert 'id="emergency-queued"' not in html
     finally:
@@ -269,7 +269,7 @@ def test_a_slow_desk_cannot_hold_the_emergency_request_longer_than_the_timeout(t
     assert body["emergency"]["queued"] is True and "emergency@wikimedia.org" in body["emergency"]["message"]
     # The late attempt is not abandoned: it finishes and records the ticket.
     deadline = time.monotonic() + 5
-    while services.store.outbox_row_of(services.store.report_of(body["ref"], "Alice").id).state != "delivered":
+    while services.stores.outbox.row_of(services.stores.reports.of_reporter(body["ref"], "Alice").id).state != "delivered":
         assert time.monotonic() < deadline
         time.sleep(0.05)
     assert desk.tickets_created == 1
@@ -283,7 +283,7 @@ def test_consented_report_routed_to_the_local_queue_is_not_stuck(tmp_path):
     body = submit(client, token, {**ORDINARY, "wiki": "de.wikipedia.org", "share_with_functionaries": True})
     assert body["status"] == "forwarded"
     services = app.extensions["reporting"]
-    [row] = list(services.store.iter_outbox())
+    [row] = list(services.stores.outbox.rows())
     assert (row.destination, row.state, row.ticket_id) == ("local:functionaries", "delivered", f"local:{body['ref']}")
     assert not (services.instance_path / "maildir").exists(), "nothing went to the default desk"
 
@@ -291,12 +291,12 @@ def test_consented_report_routed_to_the_local_queue_is_not_stuck(tmp_path):
 def test_a_row_whose_desk_was_removed_from_the_config_waits_and_alerts(tmp_path, caplog):
     app = make_app(tmp_path)
     services = app.extensions["reporting"]
-    fill_outbox(services.store, 1, "zendesk+https://gone.zendesk.com")  # no Zendesk secrets configured now
-    worker = Worker(services.store, services.connector_for)
+    fill_outbox(services.stores, 1, "zendesk+https://gone.zendesk.com")  # no Zendesk secrets configured now
+    worker = Worker(services.stores.outbox, services.delivery.connectors.connector_for)
     with caplog.at_level(logging.ERROR):
         assert worker.deliver_next() is False
     assert "ALERT" in caplog.text and "zendesk_email" in caplog.text
-    [row] = list(services.store.iter_outbox())
+    [row] = list(services.stores.outbox.rows())
     assert row.state == "pending" and row.claimed_until is None and row.next_attempt_at > utcnow()
 
 
@@ -304,16 +304,16 @@ def test_a_report_that_cannot_be_opened_fails_its_delivery_not_the_claim(tmp_pat
     """The claim reads the report but only the delivery decrypts it, so a
     broken row is retried like any failed delivery and the worker goes on."""
     app = zendesk_app(tmp_path, None, desk.port)
-    store = app.extensions["reporting"].store
+    store = app.extensions["reporting"].stores
     fill_outbox(store, 2, f"zendesk+http://127.0.0.1:{desk.port}")
-    [first, second] = [row.report_id for row in store.iter_outbox()]
+    [first, second] = [row.report_id for row in store.outbox.rows()]
     with store.engine.begin() as connection:
         connection.execute(schema.reports.update().where(schema.reports.c.id == first).values(sealed=b"garbage"))
-    worker = Worker(store, app.extensions["reporting"].connector_for)
+    worker = Worker(store.outbox, app.extensions["reporting"].delivery.connectors.connector_for)
     with caplog.at_level(logging.ERROR):
         assert worker.run_once() == 1
     assert "crashed" in caplog.text
-    rows = {row.report_id: row for row in store.iter_outbox()}
+    rows = {row.report_id: row for row in store.outbox.rows()}
     assert rows[first].state == "pending" and rows[first].claimed_until is None
     assert rows[first].next_attempt_at > utcnow() and "internal error" in rows[first].last_error
     assert rows[second].state == "delivered"
@@ -322,14 +322,14 @@ def test_a_report_that_cannot_be_opened_fails_its_delivery_not_the_claim(tmp_pat
 def test_healthz_shows_the_backlog_and_the_oldest_undelivered_age(tmp_path):
     app = make_app(tmp_path, **{"delivery.synchronous": False})
     services = app.extensions["reporting"]
-    store = services.store
-    from reporting.intake.submission import new_reference
-    from reporting.storage.store import Reporter
+    store = services.stores
+    from reporting.intake.references import new_reference
+    from reporting.intake.submission import Reporter
 
     from .outbox_helpers import submission
 
     an_hour_ago = utcnow() - timedelta(hours=1)
-    store.create_report(new_reference(), submission("self-harm"), Reporter("R"), "en", "maildir:x", now=an_hour_ago)
+    store.reports.create(new_reference(), submission("self-harm"), Reporter("R"), "en", "maildir:x", now=an_hour_ago)
     fill_outbox(store, 2, "maildir:x")
     outbox = app.test_client().get("/healthz").get_json()["outbox"]
     assert outbox["pending"] == 3 and outbox["pending_emergencies"] == 1
@@ -340,10 +340,10 @@ def test_healthz_shows_the_backlog_and_the_oldest_undelivered_age(tmp_path):
 def test_worker_once_command_delivers_what_is_due(tmp_path):
     app = make_app(tmp_path, **{"delivery.synchronous": False})
     services = app.extensions["reporting"]
-    fill_outbox(services.store, 3, services.default_destination)
+    fill_outbox(services.stores, 3, services.delivery.router.default)
     with app.app_context():  # `flask` pushes it for every command; the test runner does not
         result = app.test_cli_runner().invoke(args=["reporting", "worker", "--once"])
         assert result.exit_code == 0 and "delivered 3" in result.output
         result = app.test_cli_runner().invoke(args=["reporting", "deliver"])
         assert result.exit_code == 0 and "delivered 0" in result.output
-    assert outbox_states(services.store) == {"delivered": 3}
+    assert outbox_states(services.stores) == {"delivered": 3}

@@ -30,8 +30,9 @@ from pathlib import Path
 import pytest
 
 from reporting.storage.crypto import Sealer, generate_key
-from reporting.intake.submission import new_reference
-from reporting.storage.store import Reporter, Store
+from reporting.intake.references import new_reference
+from reporting.intake.submission import Reporter
+from reporting.storage import Stores
 from tests.conftest import mariadb_database
 from tests.fakes.smtp import FakeSmtp
 from tests.fakes.zendesk import FakeZendesk
@@ -56,7 +57,7 @@ def key():
 
 @pytest.fixture
 def store(mariadb_url, key):
-    store = Store.from_url(mariadb_url, Sealer(key))
+    store = Stores.open(mariadb_url, Sealer(key))
     store.migrate()
     yield store
     store.engine.dispose()
@@ -78,7 +79,7 @@ def log_tail(tmp_path: Path) -> str:
     return "\n".join((tmp_path / "worker.log").read_text(errors="replace").splitlines()[-30:])
 
 
-def run_with_random_kills(store: Store, env: dict, tmp_path: Path, total: int, workers: int = 2) -> tuple[int, int]:
+def run_with_random_kills(store: Stores, env: dict, tmp_path: Path, total: int, workers: int = 2) -> tuple[int, int]:
     """Run ``workers`` worker processes, SIGKILL one at a random moment and
     start a replacement, until every row is delivered. Returns (kills, kills
     that landed while rows were still undelivered)."""
@@ -114,10 +115,10 @@ def test_sigkilled_zendesk_workers_still_deliver_each_report_exactly_once(store,
     external_ids = Counter(ticket["external_id"] for ticket in zendesk.tickets.values())
     assert zendesk.tickets_created == 300 and sorted(external_ids) == sorted(refs)
     assert max(external_ids.values()) == 1
-    rows = list(store.iter_outbox())
+    rows = list(store.outbox.rows())
     assert {row.state for row in rows} == {"delivered"}
     ticket_of_ref = {ticket["external_id"]: str(ticket_id) for ticket_id, ticket in zendesk.tickets.items()}
-    ref_of_report = {store.report_by_id(row.report_id).ref: row.ticket_id for row in rows}
+    ref_of_report = {store.reports.by_id(row.report_id).ref: row.ticket_id for row in rows}
     assert ref_of_report == ticket_of_ref
     taken_over = sum(1 for row in rows if row.attempts > 1)
     print(f"Zendesk: {kills} kills ({mid_work} during work), {taken_over} deliveries taken over after a kill")
@@ -163,7 +164,7 @@ def test_four_workers_deliver_1000_reports_each_exactly_once(store, mariadb_url,
     assert sum(1 for count in per_worker if count) >= 2, f"the work was not shared: {per_worker}"
     external_ids = Counter(ticket["external_id"] for ticket in zendesk.tickets.values())
     assert sorted(external_ids) == sorted(refs) and max(external_ids.values()) == 1
-    rows = list(store.iter_outbox())
+    rows = list(store.outbox.rows())
     assert {(row.state, row.attempts) for row in rows} == {("delivered", 1)}, "a row was claimed twice"
     assert len({row.ticket_id for row in rows}) == 1000
 
@@ -176,7 +177,7 @@ def test_an_emergency_overtakes_the_backlog_workers_are_churning_through(store, 
     try:
         assert wait_until(lambda: zendesk.tickets_created >= 100, timeout=30), log_tail(tmp_path)
         ref = new_reference()
-        store.create_report(ref, submission("threat-of-violence"), Reporter("Reporter"), "en", destination)
+        store.reports.create(ref, submission("threat-of-violence"), Reporter("Reporter"), "en", destination)
         delivered_before = zendesk.tickets_created
         assert wait_until(lambda: any(t["external_id"] == ref for t in zendesk.tickets.values()), timeout=10)
     finally:
@@ -190,7 +191,7 @@ def test_an_emergency_overtakes_the_backlog_workers_are_churning_through(store, 
 
 def test_sigterm_finishes_the_delivery_in_flight_then_exits(tmp_path, key, zendesk):
     database_url = f"sqlite:///{tmp_path / 'reports.sqlite3'}"
-    store = Store.from_url(database_url, Sealer(key))
+    store = Stores.open(database_url, Sealer(key))
     store.migrate()
     zendesk.response_delay = 0.5
     fill_outbox(store, 3, f"zendesk+http://127.0.0.1:{zendesk.port}")
@@ -202,7 +203,7 @@ def test_sigterm_finishes_the_delivery_in_flight_then_exits(tmp_path, key, zende
         assert worker.wait(timeout=10) == 0
     finally:
         stop_all([worker])
-    rows = list(store.iter_outbox())
+    rows = list(store.outbox.rows())
     assert sorted(row.state for row in rows) == ["delivered", "pending", "pending"]
     assert all(row.claimed_until is None for row in rows), "the worker left a claim behind"
     assert zendesk.tickets_created == 1

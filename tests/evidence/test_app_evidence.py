@@ -80,13 +80,11 @@ def test_localized_special_pages_on_the_german_wiki(app_client, mediawiki_de):
 ])
 def test_hosts_outside_the_registry_are_refused_without_a_request(app_client, text):
     client, token = app_client
-    from reporting.components import services
-    with client.application.app_context():
-        before = services().evidence.client.request_count
+    evidence = client.application.extensions["reporting"].evidence
+    before = evidence.client.request_count
     [link] = post(client, token, "/api/v1/evidence/resolve", text=text).get_json()["links"]
     assert link["error"] in ("forbidden-host", "unknown-wiki", "not-a-link") and link["message"]
-    with client.application.app_context():
-        assert services().evidence.client.request_count == before
+    assert evidence.client.request_count == before
 
 
 def test_form_check_button_shows_the_facts_without_javascript(app_client, mediawiki, edits):

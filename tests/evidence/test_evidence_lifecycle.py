@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select, update
 
 from reporting.storage import schema
-from reporting.housekeeping import purge_expired_reports, resolve_pending_evidence
-from reporting.storage.store import utcnow
+
+from reporting.storage.database import utcnow
 from tests.evidence.mediawiki import MediaWiki
 
 from tests.conftest import login, maildir_messages, make_app
@@ -39,7 +39,7 @@ def submit(app, evidence, category="harassment", wiki=WIKI):
 
 def stored(app, client, ref):
     with app.app_context():
-        return app.extensions["reporting"].store.report_of(ref, "Alice")
+        return app.extensions["reporting"].stores.reports.of_reporter(ref, "Alice")
 
 
 def test_facts_are_sealed_with_the_report_and_reach_desk_and_reporter(tmp_path, mediawiki, insult):
@@ -56,7 +56,7 @@ def test_facts_are_sealed_with_the_report_and_reach_desk_and_reporter(tmp_path, 
     page = client.get(f"/reports/{ref}").get_data(as_text=True)
     assert "Mallory" in page and "Nobody wants you here." in page
     with app.app_context():
-        engine = app.extensions["reporting"].store.engine
+        engine = app.extensions["reporting"].stores.engine
     with engine.connect() as connection:
         dump = repr(connection.execute(select(schema.reports)).all())
     assert "Nobody wants you here" not in dump and "Mallory" not in dump
@@ -77,17 +77,17 @@ def test_a_wiki_that_does_not_answer_loses_nothing_and_is_asked_again(tmp_path, 
                                "secret_key": down.config["SECRET_KEY"],
                                "encryption_key": down.extensions["reporting"].config["encryption_key"]})
     services = up.extensions["reporting"]
-    with services.store.engine.begin() as connection:  # the retry is due
+    with services.stores.engine.begin() as connection:  # the retry is due
         connection.execute(update(schema.reports).values(evidence_next_at=utcnow() - timedelta(seconds=1)))
-    assert resolve_pending_evidence(services) == 1
-    report = services.store.report_by_id(report.id)
+    assert services.report_evidence.resolve_pending() == 1
+    report = services.stores.reports.by_id(report.id)
     assert report.evidence_state == "resolved" and report.evidence_facts[0]["author"] == "Mallory"
     # The desk had the ticket already: the facts arrived as a follow-up message.
     messages = maildir_messages(up)
     assert len(messages) == 2
     followup = [m for m in messages if "followup" in m["Message-ID"]][0].get_payload()[0].get_payload(decode=True)
     assert b"have now been checked" in followup and b"Mallory" in followup
-    assert resolve_pending_evidence(services) == 0
+    assert services.report_evidence.resolve_pending() == 0
 
 
 def test_an_emergency_reaches_the_desk_before_any_wiki_is_asked(tmp_path, mediawiki, insult):
@@ -108,15 +108,15 @@ def test_retention_wipes_old_delivered_reports_only(tmp_path):
     sync = make_app(tmp_path, **{"retention_days": 30, "secret_key": app.config["SECRET_KEY"],
                                  "encryption_key": services.config["encryption_key"]})
     _, old_ref = submit(sync, [], wiki="en.wikipedia.org")
-    with services.store.engine.begin() as connection:
+    with services.stores.engine.begin() as connection:
         connection.execute(update(schema.reports).values(updated_at=utcnow() - timedelta(days=31)))
-    assert purge_expired_reports(services) == 1  # the undelivered one is kept
+    assert services.purge_expired() == 1  # the undelivered one is kept
     old = stored(app, client, old_ref)
     assert old.purged and old.description == "" and old.evidence == () and old.status == "forwarded"
     assert not stored(app, client, pending_ref).purged
     page = client.get(f"/reports/{old_ref}").get_data(as_text=True)
     assert "deleted after the retention period" in page
-    assert purge_expired_reports(services) == 0
+    assert services.purge_expired() == 0
 
 
 def test_no_note_reaches_the_desk_while_the_wiki_is_still_silent(tmp_path, mediawiki, insult):

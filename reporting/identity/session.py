@@ -1,0 +1,140 @@
+"""The logged-in user of a request: kept in the signed session cookie.
+
+A login method (OAuth with meta.wikimedia.org, or the local development
+form; see :mod:`reporting.identity.login`) ends by calling :func:`sign_in`
+with a :class:`SessionUser`; everything else asks :func:`current_user`.
+Identity and roles are computed on the server at login and never taken from
+a form or an API body.
+
+Sessions are cookies, so a copied cookie could be replayed for as long as it
+is re-signed. The login time is therefore kept inside the session and a
+session older than ``PERMANENT_SESSION_LIFETIME`` is refused whatever the
+cookie's own age.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from functools import wraps
+from typing import Any
+
+from flask import current_app, redirect, request, session, url_for
+
+from reporting.identity.oauth import Identity
+from reporting.intake.submission import Reporter
+from reporting.views.security import rotate_csrf_token
+
+SESSION_KEY = "user"
+LOGIN_AT_KEY = "login_at"
+LOGIN_METHOD_KEY = "login_method"
+ROLES_DUE_KEY = "roles_due"
+
+clock: Callable[[], float] = time.time  # tests replace it to age sessions
+
+
+@dataclass(frozen=True)
+class SessionUser(Reporter):
+    """What the tool keeps about the logged-in user (all from OAuth's identify):
+    the facts a report records about its reporter, plus groups and roles."""
+
+    groups: tuple[str, ...] = ()
+    roles: tuple[str, ...] = field(default_factory=tuple)
+
+    def as_reporter(self) -> Reporter:
+        """The reporter facts a report seals (no groups or roles)."""
+        return Reporter(**{f.name: getattr(self, f.name) for f in fields(Reporter)})
+
+    def to_session(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["groups"] = list(self.groups)
+        data["roles"] = list(self.roles)
+        return data
+
+    @classmethod
+    def from_session(cls, data: dict[str, Any]) -> SessionUser:
+        return cls(**{**data, "groups": tuple(data.get("groups", ())), "roles": tuple(data.get("roles", ()))})
+
+    @classmethod
+    def from_identity(cls, identity: Identity, roles: tuple[str, ...]) -> SessionUser:
+        """Only the facts the tool may keep (no rights, grants or email)."""
+        return cls(username=identity.username, central_id=identity.central_id, blocked=identity.blocked,
+                   editcount=identity.editcount, registered=identity.registered,
+                   confirmed_email=identity.confirmed_email, groups=identity.groups, roles=roles)
+
+    def to_identity(self) -> Identity:
+        return Identity(username=self.username, central_id=self.central_id or 0, blocked=self.blocked,
+                        editcount=self.editcount or 0, registered=self.registered,
+                        confirmed_email=bool(self.confirmed_email), groups=self.groups)
+
+
+def _session_is_fresh() -> bool:
+    login_at = session.get(LOGIN_AT_KEY)
+    if not isinstance(login_at, (int, float)) or isinstance(login_at, bool):
+        return False
+    age = clock() - login_at
+    return 0 <= age <= current_app.permanent_session_lifetime.total_seconds()
+
+
+def current_user() -> SessionUser | None:
+    """The logged-in user, or None (also for a session past its lifetime)."""
+    data = session.get(SESSION_KEY)
+    if not data or not _session_is_fresh():
+        return None
+    try:
+        return SessionUser.from_session(data)
+    except TypeError:  # a session written by an incompatible version
+        return None
+
+
+def logged_in_user() -> SessionUser:
+    """The user of a view guarded by :func:`login_required` (or its API twin)."""
+    user = current_user()
+    if user is None:  # pragma: no cover - the guard answered already
+        raise RuntimeError("a login-only view ran without a logged-in user")
+    return user
+
+
+def sign_in(user: SessionUser, method: str, roles_due: float) -> None:
+    """Start a fresh session for ``user``, logged in by ``method`` (``oauth`` or ``dev``).
+
+    Everything from before login is dropped (no session fixation) except the
+    chosen interface language, and the CSRF token is replaced. ``roles_due``
+    is when the user's roles must be computed again.
+    """
+    uselang = session.get("uselang")
+    session.clear()
+    if uselang:
+        session["uselang"] = uselang
+    session.permanent = True
+    session[SESSION_KEY] = user.to_session()
+    session[LOGIN_AT_KEY] = clock()
+    session[LOGIN_METHOD_KEY] = method
+    session[ROLES_DUE_KEY] = roles_due
+    rotate_csrf_token()
+
+
+def sign_out() -> None:
+    uselang = session.get("uselang")
+    session.clear()
+    if uselang:
+        session["uselang"] = uselang
+
+
+def login_required(view: Callable) -> Callable:
+    """Pages: send anonymous users to the login, then back here."""
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if current_user() is None:
+            return redirect(url_for("auth.login", returnto=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def safe_returnto(value: str | None) -> str:
+    """Only local paths: ``/report?wiki=..`` yes; ``//evil``, ``https://evil``, ``/\\evil`` no."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return "/"
+    if any(ch in value for ch in ("\r", "\n", "\\")) or any(ord(ch) < 32 for ch in value):
+        return "/"
+    return value
