@@ -7,7 +7,6 @@ ones it uses.
 """
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from datetime import timedelta
@@ -22,6 +21,7 @@ from reporting.components import Components
 from reporting.config import Config, ConfigError, load_config, on_toolforge
 from reporting.identity import login, role_lookup
 from reporting.identity.session import current_user
+from reporting.logs import configure_logging
 from reporting.intake.submission import MAX_BODY_BYTES
 from reporting.version import __version__  # noqa: F401  (the package's version, re-exported)
 from reporting.views import api, errors, evidence, pages, security
@@ -91,7 +91,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     )
     # Toolforge's front proxy (Flask documents replacing wsgi_app with middleware).
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
 
     components = Components.build(config, instance)
     # For tests and `flask shell`; the tool's own code is handed what it uses.
