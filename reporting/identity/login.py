@@ -31,6 +31,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from reporting.identity import role_lookup as login_roles
 from reporting.identity.oauth import Identity, InMemoryReplayGuard, LoginError, OAuthSettings, finish_login, start_login
 from reporting.identity.roles import GlobalUserInfoError
+from reporting.identity.usernames import canonical_username
 from reporting.views.security import rotate_csrf_token
 from reporting.storage.store import Reporter
 from reporting.wiki.user_agent import policy_user_agent
@@ -300,11 +301,10 @@ def oauth_callback():
 def _dev_login(returnto: str):
     """The local development login (``TOOL_DEV_LOGIN=1`` only)."""
     if request.method == "POST":
-        username = " ".join(request.form.get("username", "").split())
+        username = canonical_username(request.form.get("username", ""))
         groups = tuple(sorted({g.strip() for g in request.form.get("groups", "").split(",") if g.strip()}))
         if not username or len(username) > 255:
             return render_template("dev_login.html", returnto=returnto, error=True), 422
-        username = username[:1].upper() + username[1:]
         sign_in(SessionUser(username=username, groups=groups, roles=_roles_for_dev(username, groups)),
                 method="dev")
         return redirect(returnto)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from reporting.config import Config, Setting, parse_positive_int, register_settings
-from reporting.identity.roles import canonical_username
+from reporting.identity.usernames import canonical_username
 from reporting.storage.store import Store, utcnow
 
 register_settings(
