@@ -96,3 +96,13 @@ def test_references_are_random_and_well_formed():
     ("en.wikipedia.org.evil.example", None), ("127.0.0.1", None)])
 def test_builtin_wiki_rule(raw, host):
     assert normalize_wiki_builtin(raw) == host
+
+
+@pytest.mark.parametrize("raw, stored", [
+    ("User:bob_smith", "Bob smith"), ("user: bob", "Bob"), ("USER : Bob", "Bob"), ("_User:_bob", "Bob"),
+    ("User:2001:db8::1", "2001:DB8:0:0:0:0:0:1"), ("2001:db8::1", "2001:DB8:0:0:0:0:0:1"),
+    ("bob\u00a0smith\u200e", "Bob smith"), ("User talk:Bob", "User talk:Bob"), ("Username", "Username"),
+])
+def test_reported_users_are_stored_as_mediawiki_spells_them(raw, stored):
+    submission, errors = validate_submission(valid(reported_users=[raw]), normalize_wiki_builtin)
+    assert errors == [] and submission.reported_users == (stored,)

@@ -36,7 +36,6 @@ Error codes: ``not-a-link``, ``unknown-wiki``, ``forbidden-host``, ``private-wik
 from __future__ import annotations
 
 import html
-import ipaddress
 import posixpath
 import re
 from typing import Callable
@@ -57,6 +56,7 @@ from reporting.evidence.titles import (
     resolve_special_page,
     split_title,
 )
+from reporting.identity.usernames import canonical_username
 from reporting.wiki.registry import SiteInfo, Wiki, WikiRegistry
 
 __all__ = ["parse_evidence", "parse_link", "MAX_ID", "SHORT_URL_HOST"]
@@ -456,14 +456,14 @@ class _Parser:
         }
         if normalize_text(page):
             result["title"] = normalize_text(page)
-        if _normalize_user(user):
-            result["user"] = _normalize_user(user)
+        if canonical_username(user):
+            result["user"] = canonical_username(user)
         return result
 
     def _special_contributions(self, wiki: Wiki, subpage: str | None, params: Params) -> dict:
         """SpecialContributions::execute: the subpage, else ?target=."""
         target = subpage if subpage is not None else (params.get_val("target") or "")
-        user = _normalize_user(target)
+        user = canonical_username(target)
         if not user:
             return {"error": "unsupported"}
         return {"wiki": wiki.host, "kind": "contribs", "user": user}
@@ -647,26 +647,6 @@ def _match_path(
         if match and match.group(1) in variants and match.end() < len(path):
             return True, raw_url_decode(path[match.end():])
     return False, None
-
-
-def _normalize_user(name: str) -> str:
-    """A user name as MediaWiki stores it: spaces, first letter upper case, IPs sanitised."""
-    text = normalize_text(name.replace("_", " "))
-    if not text:
-        return ""
-    ip_text, slash, prefix = text.partition("/")
-    try:
-        address = ipaddress.ip_address(ip_text)
-    except ValueError:
-        address = None
-    if address is not None and (not slash or prefix.isdigit()):
-        if address.version == 6:
-            groups = address.exploded.split(":")
-            ip_text = ":".join(group.lstrip("0") or "0" for group in groups).upper()
-        else:
-            ip_text = str(address)
-        return ip_text + (f"/{int(prefix)}" if slash else "")
-    return text[0].upper() + text[1:]
 
 
 # -- public API -------------------------------------------------------------------------------

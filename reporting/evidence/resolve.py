@@ -35,6 +35,7 @@ from reporting.evidence.wikitext import (
     contributions_aliases_from_siteinfo,
     namespace_names_from_siteinfo,
 )
+from reporting.identity.usernames import canonical_username
 from reporting.wiki.client import WikiApiError, WikiClient, WikiUnavailable, fetch_siteinfo
 
 log = logging.getLogger(__name__)
@@ -454,7 +455,7 @@ class _WikiBatch:
                 for user in data.get("query", {}).get("users", []):
                     found[str(user.get("userid") if key == "userid" else user.get("name"))] = user
                     for value in chunk:  # names come back normalised ("alice" -> "Alice")
-                        if _fold_user(value) == _fold_user(str(user.get("name", ""))):
+                        if canonical_username(value) == canonical_username(str(user.get("name", ""))):
                             found.setdefault(value, user)
             for link in subset:
                 user = found.get(str(link[key]))
@@ -573,8 +574,3 @@ def _next_anchor(link: dict) -> int | None:
     if link["kind"] == "revision" and link.get("direction") == "next":
         return link["revid"]
     return None
-
-
-def _fold_user(name: str) -> str:
-    name = re.sub(r"[ _]+", " ", name).strip()
-    return name[:1].upper() + name[1:]

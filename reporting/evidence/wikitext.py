@@ -27,6 +27,8 @@ from collections.abc import Iterable, Mapping
 import mwparserfromhell
 from mwparserfromhell.parser import ParserError
 
+from reporting.identity.usernames import canonical_username
+
 NS_SPECIAL, NS_USER, NS_USER_TALK = -1, 2, 3
 CANONICAL_NAMESPACES: dict[str, int] = {"Special": NS_SPECIAL, "User": NS_USER, "User talk": NS_USER_TALK}
 DEFAULT_CONTRIBUTIONS_ALIASES: tuple[str, ...] = ("Contributions",)
@@ -277,11 +279,11 @@ class _UserLinkMatcher:
     def user_of(self, namespace: str, rest: str) -> str | None:
         folded = _fold(namespace)
         if folded in self.user_namespaces:
-            return _normalize_user(rest.split("/", 1)[0])
+            return canonical_username(rest.split("/", 1)[0])
         if folded in self.special_namespaces:
             page, _, target = rest.partition("/")
             if _fold(page) in self.contributions and target:
-                return _normalize_user(target)
+                return canonical_username(target)
         return None
 
     def user_of_title(self, title: str) -> str | None:
@@ -312,7 +314,7 @@ def _read_block(wikitext: str, matcher: _UserLinkMatcher) -> tuple[str, dict[str
         except (ParserError, ValueError, RecursionError):
             pass
     user_links = [user for m in matcher.link_re.finditer(wikitext) if (user := matcher.user_of(m.group(1), m.group(2)))]
-    pings = [_normalize_user(name) for m in _PING_RE.finditer(wikitext)
+    pings = [canonical_username(name) for m in _PING_RE.finditer(wikitext)
              if _fold(m.group(1)) in PING_TEMPLATES
              for name in m.group(2).split("|") if name.strip() and "=" not in name]
     return _tidy(_crude_strip(wikitext)), {"signatures": signatures, "pings": pings, "user_links": user_links}
@@ -344,7 +346,7 @@ def _ping_users(template) -> list[str]:
     for param in template.params:
         if param.showkey:
             continue
-        name = _normalize_user(mwparserfromhell.parse(str(param.value)).strip_code())
+        name = canonical_username(mwparserfromhell.parse(str(param.value)).strip_code())
         if name:
             users.append(name)
     return users
@@ -387,11 +389,6 @@ def _crude_strip(wikitext: str) -> str:
 
 def _fold(name: str) -> str:
     return re.sub(r"[ _]+", " ", name).strip().casefold()
-
-
-def _normalize_user(name: str) -> str:
-    name = re.sub(r"[ _]+", " ", name).strip()
-    return name[:1].upper() + name[1:] if name else ""
 
 
 def _subtract(items: list, removed: list) -> list:

@@ -21,6 +21,7 @@ from reporting.identity import role_lookup
 from reporting.identity import session as sessions
 from reporting.identity.oauth import InMemoryReplayGuard, LoginError, OAuthSettings, finish_login, start_login
 from reporting.identity.roles import ApiClient, GlobalUserInfoError
+from reporting.identity.usernames import canonical_username
 from reporting.identity.session import (
     LOGIN_METHOD_KEY,
     ROLES_DUE_KEY,
@@ -156,11 +157,10 @@ def create_blueprint(config: Config, roles: RoleKeeper) -> Blueprint:
         """The local development login (``TOOL_DEV_LOGIN=1`` only)."""
         if request.method != "POST":
             return render_template("dev_login.html", returnto=returnto, error=False)
-        username = " ".join(request.form.get("username", "").split())
+        username = canonical_username(request.form.get("username", ""))
         groups = tuple(sorted({g.strip() for g in request.form.get("groups", "").split(",") if g.strip()}))
         if not username or len(username) > 255:
             return render_template("dev_login.html", returnto=returnto, error=True), 422
-        username = username[:1].upper() + username[1:]
         user, roles_due = roles.with_roles(SessionUser(username=username, groups=groups), "dev")
         sign_in(user, method="dev", roles_due=roles_due)
         return redirect(returnto)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from reporting.identity.oauth import Identity
+from reporting.identity.usernames import canonical_username
 
 TRUST_AND_SAFETY = "trust-and-safety"
 STEWARD = "steward"
@@ -31,13 +32,6 @@ class GlobalUserInfoError(Exception):
 
 class ApiClient(Protocol):
     def get(self, api_url: str, params: dict[str, str]) -> dict[str, Any]: ...
-
-
-def canonical_username(name: str) -> str:
-    """MediaWiki's form of a user name: underscores as spaces, trimmed, first
-    letter upper-case. Lets configuration list names either way."""
-    name = " ".join(name.replace("_", " ").split())
-    return name[:1].upper() + name[1:]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from reporting.config import Config, Setting, parse_positive_int, register_settings
-from reporting.identity.roles import canonical_username
+from reporting.identity.usernames import canonical_username
 from reporting.storage.bar_list import BarList
 from reporting.storage.database import utcnow
 from reporting.storage.reports import ReportStore
@@ -104,8 +104,25 @@ def rate_limit_refusal(retry_after: int) -> Refusal:
                    (math.ceil(retry_after / 3600),), retry_after)
 
 
+def _pre_canonical_bar_name(username: str) -> str:
+    """How the bar list spelt names before ``canonical_username`` existed. Frozen: rows hashed
+    from this spelling may be stored, and a keyed hash cannot be recomputed from the database."""
+    name = " ".join(username.replace("_", " ").split())
+    return name[:1].upper() + name[1:]
+
+
+def _bar_list_names(username: str) -> list[str]:
+    """The spellings under which ``username``'s bar may be stored: the canonical one, then the
+    old rule's when it differs. They differ only for names with bidi marks, U+180E or an IP
+    address (tests/identity/test_usernames.py), which no account has, so a login never needs the
+    second look-up; it lets ``unbar`` find such a row by the spelling it was barred under."""
+    names = [canonical_username(username)]
+    old = _pre_canonical_bar_name(username)
+    return names if old in names else [*names, old]
+
+
 def barred_refusal(bar_list: BarList, username: str) -> Refusal | None:
-    return BARRED if bar_list.is_barred(canonical_username(username)) else None
+    return BARRED if any(bar_list.is_barred(name) for name in _bar_list_names(username)) else None
 
 
 def submission_refusal(bar_list: BarList, reports: ReportStore, limits: RateLimits, username: str,
@@ -129,9 +146,12 @@ def bar(bar_list: BarList, username: str, reason: str) -> bool:
     """Bar ``username`` (any spelling MediaWiki accepts); False if already barred."""
     if reason not in BAR_REASONS:
         raise ValueError(f"unknown reason {reason!r}")
-    return bar_list.bar(canonical_username(username), reason)
+    canonical, *old = _bar_list_names(username)
+    if any(bar_list.is_barred(name) for name in old):
+        return False
+    return bar_list.bar(canonical, reason)
 
 
 def unbar(bar_list: BarList, username: str) -> bool:
     """Lift the bar; False if ``username`` was not barred."""
-    return bar_list.unbar(canonical_username(username))
+    return any([bar_list.unbar(name) for name in _bar_list_names(username)])

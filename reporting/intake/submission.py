@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from reporting.identity.usernames import canonical_username
+
 EMERGENCY_CATEGORIES = ("threat-of-violence", "self-harm", "public-harm", "child-safety")
 NON_EMERGENCY_CATEGORIES = (
     "harassment",
@@ -142,13 +144,17 @@ def _lines(value: Any) -> list[str] | None:
     return None
 
 
-def normalize_username(name: str) -> str:
-    """MediaWiki's spelling: underscores are spaces, runs collapse, first letter upper-case."""
-    name = re.sub(r"[ _]+", " ", name).strip()
-    for prefix in ("User:", "user:"):
-        if name.startswith(prefix):
-            name = name[len(prefix):].strip()
-    return name[:1].upper() + name[1:]
+def _without_user_prefix(name: str) -> str:
+    """``X`` for ``User:X``: the "reported users" field accepts user-page titles too.
+
+    ``name`` is already canonical (so spaces are single and the first letter is upper-case).
+    The English namespace name matches in any letter case, with a space either side of the
+    colon, as MediaWiki's title parser allows. This step belongs to this field only: other
+    callers take a bare name, and a bare name is never altered by it (MediaWiki refuses user
+    names that parse as a namespace prefix).
+    """
+    match = re.match(r"U[Ss][Ee][Rr] ?: ?", name)
+    return canonical_username(name[match.end():]) if match else name
 
 
 def validate_submission(
@@ -191,7 +197,7 @@ def validate_submission(
     if users is None:
         errors.append(FieldError("reported_users", "not-a-list"))
         users = []
-    users = [normalize_username(user) for user in users]
+    users = [_without_user_prefix(canonical_username(user)) for user in users]
     if len(users) > MAX_REPORTED_USERS:
         errors.append(FieldError("reported_users", "too-many-users", (len(users), MAX_REPORTED_USERS)))
     for user in users:
