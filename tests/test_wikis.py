@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from reporting.wiki.registry import SiteInfo, SiteInfoCache, Wiki, WikiRegistry, normalize_host
+from reporting.wiki.registry import Wiki, WikiRegistry, normalize_host
+from reporting.wiki.siteinfo import SiteInfo, SiteInfoCache
 
 DATA = Path(__file__).parent / "evidence" / "data"
 

@@ -57,7 +57,8 @@ from reporting.evidence.titles import (
     resolve_special_page,
     split_title,
 )
-from reporting.wiki.registry import SiteInfo, Wiki, WikiRegistry
+from reporting.wiki.registry import Wiki, WikiRegistry
+from reporting.wiki.siteinfo import SiteInfo
 
 __all__ = ["parse_evidence", "parse_link", "MAX_ID", "SHORT_URL_HOST"]
 

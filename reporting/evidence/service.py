@@ -16,7 +16,8 @@ from typing import Callable
 
 from reporting.config import Setting, parse_mapping, parse_positive_float, parse_str, register_settings
 from reporting.wiki.client import WikiClient
-from reporting.wiki.registry import SiteInfoCache, WikiRegistry
+from reporting.wiki.registry import WikiRegistry
+from reporting.wiki.siteinfo import SiteInfoCache
 from reporting.evidence.links import parse_evidence, parse_link
 from reporting.evidence.resolve import cached_siteinfo, resolve_links
 

@@ -17,7 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from reporting.wiki.registry import SiteInfo, Wiki, WikiRegistry, fold_special_name
+from reporting.wiki.registry import Wiki, WikiRegistry
+from reporting.wiki.siteinfo import SiteInfo, fold_special_name
 
 __all__ = [
     "NS_SPECIAL",
