@@ -7,7 +7,7 @@ registry; error dicts pass through untouched). Output: the same dicts plus "stat
 Request budget per wiki (links are grouped by wiki): one `prop=revisions|info` request per
 50 known revision ids (the new revisions, and old ones named in the link), one more per 50
 for what is only known afterwards (parent revisions, the current revision for `diff=cur`);
-siteinfo (localised namespace names) once per wiki, cached. `diff=next`, log entries,
+siteinfo (localised namespace names) once per wiki, from the caller's cache. `diff=next`, log entries,
 comments and short links cost one request each; page titles, page ids and users cost one
 request per 50 of each.
 
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
@@ -35,7 +34,8 @@ from reporting.evidence.wikitext import (
     contributions_aliases_from_siteinfo,
     namespace_names_from_siteinfo,
 )
-from reporting.wiki.client import WikiApiError, WikiClient, WikiUnavailable, fetch_siteinfo
+from reporting.wiki.client import WikiApiError, WikiClient, WikiUnavailable
+from reporting.wiki.siteinfo import fetch_siteinfo
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,6 @@ REVISION_PROPS = "ids|timestamp|flags|user|userid|comment|size|sha1|tags|content
 REVISION_PROPS_NO_CONTENT = "ids|timestamp|flags|user|userid|comment|size|sha1|tags"
 RECENT_LOG_WINDOW = 500
 SHORT_LINK_BASE = "https://w.wiki/"
-SITEINFO_TTL = 24 * 3600
 _SHORT_CODE_RE = re.compile(r"[A-Za-z0-9_$\-]{1,40}")
 _RETRYABLE_API_ERRORS = frozenset({"readonly", "maxlag", "ratelimited", "internal_api_error_DBQueryError"})
 
@@ -59,8 +58,6 @@ REASON_SHORT_LINK_UNSUPPORTED = "short-link-unsupported"
 REASON_LOG_TOO_OLD = "log-entry-not-recent"
 REASON_COMMENTS_UNSUPPORTED = "comments-unsupported"
 
-_siteinfo_cache: dict[str, tuple[float, dict]] = {}
-
 
 def resolve_links(links: list[dict], client: WikiClient, api_url_for: Callable[[str], str | None],
                   reparse: Callable[[str], dict] | None = None, *,
@@ -71,7 +68,8 @@ def resolve_links(links: list[dict], client: WikiClient, api_url_for: Callable[[
     `api_url_for(wiki)` gives the registry's API URL for a link's "wiki" (None: unknown wiki).
     `reparse(url)` is the link parser, used on the target of a w.wiki short link (whose
     result must again be a registry-checked link dict). `siteinfo_for(api_url)` returns the
-    cached raw siteinfo (default: a per-process cache around `fetch_siteinfo`).
+    raw siteinfo, raising the client's errors when it cannot: pass the evidence service's
+    `SiteInfoCache.answer` so it is fetched once per wiki; the default fetches it once per call.
 
     Facts of a resolved diff/revision: page_title, page_id, old_revid, new_revid, author
     (None if hidden), author_hidden, timestamp, comment (None if hidden), comment_hidden,
@@ -82,7 +80,7 @@ def resolve_links(links: list[dict], client: WikiClient, api_url_for: Callable[[
     Short links: the output keeps the short link's own fields, adds "expanded_url" and
     "target" (the resolved target link) and copies the target's status and facts.
     """
-    siteinfo_for = siteinfo_for or (lambda api_url: cached_siteinfo(client, api_url))
+    siteinfo_for = siteinfo_for or (lambda api_url: fetch_siteinfo(client, api_url))
     results: list[dict] = [dict(link) for link in links]
     work: list[dict] = []
     short_targets: list[tuple[int, dict]] = []
@@ -123,17 +121,6 @@ def resolve_links(links: list[dict], client: WikiClient, api_url_for: Callable[[
                 short.setdefault(key, value)
         short["status"] = target["status"]
     return results
-
-
-def cached_siteinfo(client: WikiClient, api_url: str) -> dict:
-    """`fetch_siteinfo` behind a per-process cache (a day): namespace names rarely change."""
-    now = time.monotonic()
-    cached = _siteinfo_cache.get(api_url)
-    if cached and now - cached[0] < SITEINFO_TTL:
-        return cached[1]
-    siteinfo = fetch_siteinfo(client, api_url)
-    _siteinfo_cache[api_url] = (now, siteinfo)
-    return siteinfo
 
 
 # --- helpers on single links ----------------------------------------------------------------

@@ -17,9 +17,9 @@ from typing import Callable
 from reporting.config import Setting, parse_mapping, parse_positive_float, parse_str, register_settings
 from reporting.wiki.client import WikiClient
 from reporting.wiki.registry import WikiRegistry
-from reporting.wiki.siteinfo import SiteInfoCache
+from reporting.wiki.siteinfo import SiteInfoCache, fetch_siteinfo
 from reporting.evidence.links import parse_evidence, parse_link
-from reporting.evidence.resolve import cached_siteinfo, resolve_links
+from reporting.evidence.resolve import resolve_links
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +49,10 @@ class Evidence:
         self._registry: WikiRegistry | None = None
         self._loaded_at = 0.0
         self._lock = threading.Lock()
-        # One raw-siteinfo cache (resolve.cached_siteinfo) serves both the
-        # parser's aliases and the resolver's namespace names.
-        self.siteinfo = SiteInfoCache(lambda wiki: cached_siteinfo(self.client, wiki.api_url))
+        # The one siteinfo cache: the parser's aliases and the resolver's
+        # namespace names. A cache per service, not per module, so each app
+        # (and each test) starts empty.
+        self.siteinfo = SiteInfoCache(lambda wiki: fetch_siteinfo(self.client, wiki.api_url))
 
     @property
     def registry(self) -> WikiRegistry:
@@ -105,7 +106,7 @@ class Evidence:
         return resolve_links(
             links, client, self.api_url_for,
             reparse=lambda url: parse_link(url, None, registry, self.siteinfo),
-            siteinfo_for=lambda api_url: cached_siteinfo(client, api_url),
+            siteinfo_for=lambda api_url: self.siteinfo.answer(api_url, client),
         )
 
     def fetch_sitematrix(self, api_url: str) -> WikiRegistry:

@@ -265,14 +265,3 @@ def _merge_query(merged: dict, part: dict) -> None:
         else:
             merged[key] = value
 
-
-def fetch_siteinfo(client: WikiClient, api_url: str) -> dict:
-    """The raw `meta=siteinfo` answer (general, namespaces, aliases, special page aliases).
-
-    Callers cache it (it changes rarely); it gives the localised names that link parsing
-    and signature detection need.
-    """
-    return client.get(api_url, {
-        "action": "query", "meta": "siteinfo",
-        "siprop": "general|namespaces|namespacealiases|specialpagealiases",
-    })

@@ -15,11 +15,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from reporting.wiki.client import WikiClient
 from reporting.wiki.registry import Wiki
 
 __all__ = [
     "SiteInfo",
     "SiteInfoCache",
+    "fetch_siteinfo",
     "fold_special_name",
 ]
 
@@ -140,13 +142,43 @@ def _special_alias_list(entries: list) -> dict[str, str]:
     return aliases
 
 
-class SiteInfoCache:
-    """Fetch each wiki's siteinfo once and keep it for ``ttl_seconds``.
+def fetch_siteinfo(client: WikiClient, api_url: str) -> dict:
+    """The raw `meta=siteinfo` answer (general, namespaces, aliases, special page aliases).
 
-    A failed fetch (exception or unusable response) is remembered as None for
-    ``failure_ttl_seconds`` so a down wiki is not hammered; callers then fall back to the
-    English canonical names, which every wiki accepts.  Thread-safe; at most one fetch per wiki
-    runs at a time.
+    Callers cache it (it changes rarely, see ``SiteInfoCache``); it gives the localised names
+    that link parsing and signature detection need.
+    """
+    return client.get(api_url, {
+        "action": "query", "meta": "siteinfo",
+        "siprop": "general|namespaces|namespacealiases|specialpagealiases",
+    })
+
+
+@dataclass(frozen=True)
+class _Entry:
+    expires: float
+    answer: dict | None  # the raw answer; None when the fetch failed
+    info: SiteInfo | None  # None when the fetch failed or the answer is unusable for SiteInfo
+
+
+class SiteInfoCache:
+    """Each wiki's siteinfo, fetched once and kept for ``ttl_seconds``: one cache per process,
+    owned by the evidence service and shared by the link parser and the resolver.
+
+    Two readers, two failure rules:
+
+    - ``get(wiki)`` (the link parser) gives the parsed ``SiteInfo`` or None, and never raises.
+      A failed fetch (exception or unusable response) is remembered as None for
+      ``failure_ttl_seconds`` so a down wiki is not hammered; callers then fall back to the
+      English canonical names, which every wiki accepts.
+    - ``answer(api_url, client)`` (the resolver, which reads more than ``SiteInfo`` keeps) gives
+      the raw answer. It does not settle for a remembered failure: it asks again through the
+      caller's client (so the caller's deadline applies) and lets the client's error
+      (``WikiUnavailable``, ``WikiApiError``) propagate, so the links wait for a retry instead of
+      being analysed without the wiki's names.
+
+    Entries are keyed by API URL. Thread-safe: at most one fetch per wiki runs at a time, and
+    threads asking for the same wiki meanwhile wait for its answer.
     """
 
     def __init__(
@@ -157,33 +189,60 @@ class SiteInfoCache:
         failure_ttl_seconds: float = 60,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``fetch`` is how ``get`` asks a wiki (e.g. ``fetch_siteinfo`` with the service's client)."""
         self._fetch = fetch
         self._ttl = ttl_seconds
         self._failure_ttl = failure_ttl_seconds
         self._clock = clock
-        self._entries: dict[tuple[str, str], tuple[float, SiteInfo | None]] = {}
+        self._entries: dict[str, _Entry] = {}
         self._lock = threading.Lock()
-        self._wiki_locks: dict[tuple[str, str], threading.Lock] = {}
+        self._wiki_locks: dict[str, threading.Lock] = {}
 
     def get(self, wiki: Wiki) -> SiteInfo | None:
-        key = (wiki.host, wiki.api_url)
-        entry = self._entries.get(key)
-        if entry is not None and entry[0] > self._clock():
-            return entry[1]
-        with self._lock:
-            wiki_lock = self._wiki_locks.setdefault(key, threading.Lock())
-        with wiki_lock:
-            entry = self._entries.get(key)
-            if entry is not None and entry[0] > self._clock():
-                return entry[1]
-            try:
-                info: SiteInfo | None = SiteInfo.from_api(self._fetch(wiki))
-                ttl = self._ttl
-            except Exception:  # noqa: BLE001 - any fetch failure means "no siteinfo for now"
-                info = None
-                ttl = self._failure_ttl
-            self._entries[key] = (self._clock() + ttl, info)
-            return info
+        return self._entry(wiki.api_url, lambda: self._fetch(wiki), retry_failure=False).info
 
     def __call__(self, wiki: Wiki) -> SiteInfo | None:
         return self.get(wiki)
+
+    def answer(self, api_url: str, client: WikiClient) -> dict:
+        """The raw answer for ``api_url``, fetched through ``client`` when not cached."""
+        entry = self._entry(api_url, lambda: fetch_siteinfo(client, api_url), retry_failure=True)
+        if entry.answer is None:  # not reached: with retry_failure, _entry raises the failure
+            raise RuntimeError(f"no siteinfo for {api_url}")
+        return entry.answer
+
+    def _entry(self, key: str, fetch: Callable[[], dict], *, retry_failure: bool) -> _Entry:
+        """The current entry for ``key``, fetching under the wiki's lock when there is none (or
+        when it records a failure and ``retry_failure``, in which case the failure is raised)."""
+
+        def usable(entry: _Entry) -> bool:
+            return entry.expires > self._clock() and (entry.answer is not None or not retry_failure)
+
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and usable(entry):
+                return entry
+            wiki_lock = self._wiki_locks.setdefault(key, threading.Lock())
+        with wiki_lock:
+            with self._lock:
+                entry = self._entries.get(key)
+            if entry is not None and usable(entry):
+                return entry  # another thread fetched it while this one waited
+            try:
+                answer = fetch()
+            except Exception:  # noqa: BLE001 - any fetch failure means "no siteinfo for now"
+                failed = self._store(key, _Entry(self._clock() + self._failure_ttl, None, None))
+                if retry_failure:
+                    raise
+                return failed
+            try:
+                info: SiteInfo | None = SiteInfo.from_api(answer)
+            except Exception:  # noqa: BLE001 - an unusable answer means "no SiteInfo for now"
+                info = None
+            ttl = self._ttl if info is not None else self._failure_ttl
+            return self._store(key, _Entry(self._clock() + ttl, answer, info))
+
+    def _store(self, key: str, entry: _Entry) -> _Entry:
+        with self._lock:
+            self._entries[key] = entry
+        return entry
