@@ -183,8 +183,8 @@ def _replay_guard() -> InMemoryReplayGuard:
     return current_app.extensions.setdefault("reporting.oauth_replay_guard", InMemoryReplayGuard())
 
 
-def _wiki_client() -> login_roles.GlobalUserInfoHttpClient:
-    return login_roles.GlobalUserInfoHttpClient(policy_user_agent(_services().config))
+def _wiki_client() -> login_roles.GlobalUserInfoClient:
+    return login_roles.GlobalUserInfoClient(policy_user_agent(_services().config))
 
 
 def _roles_from_wiki(user: SessionUser) -> tuple[str, ...]:
