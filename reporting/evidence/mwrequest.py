@@ -14,6 +14,7 @@ import unicodedata
 from urllib.parse import unquote_to_bytes
 
 __all__ = [
+    "MAX_ID",
     "Params",
     "ctype_digit",
     "parse_query",
@@ -24,6 +25,9 @@ __all__ = [
 ]
 
 PHP_INT_MAX = 2**63 - 1
+# MediaWiki's id columns (revisions, pages, log entries, users) are unsigned 32-bit integers;
+# anything larger names nothing.
+MAX_ID = 2**32 - 1
 _PHP_WHITESPACE = " \t\n\r\v\f"
 _NUMERIC_PREFIX = re.compile(r"[+-]?(?:(\d+)(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _INTEGER_ONLY = re.compile(r"[+-]?\d+\Z")
