@@ -12,14 +12,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from reporting.config import Setting, parse_mapping, parse_positive_float, parse_str, register_settings
+from reporting.evidence.links import parse_evidence, parse_link
+from reporting.evidence.resolve import resolve_links
+from reporting.evidence.types import EvidenceLink, ResolvedLink
 from reporting.wiki.client import WikiClient
 from reporting.wiki.registry import WikiRegistry
 from reporting.wiki.siteinfo import SiteInfoCache, fetch_siteinfo
-from reporting.evidence.links import parse_evidence, parse_link
-from reporting.evidence.resolve import resolve_links
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class Evidence:
             stored = self._load_sitematrix()
             if stored:
                 registry = WikiRegistry.from_json(stored)
-        except Exception as error:  # a broken row must not take the form down
+        except Exception as error:  # noqa: BLE001 - a broken row must not take the form down
             log.error("stored wiki registry unusable (%s); using the built-in rule", type(error).__name__)
         return registry.with_extra(self._extra)
 
@@ -94,10 +95,10 @@ class Evidence:
         wiki = self.registry.lookup(host)
         return wiki.api_url if wiki is not None else None
 
-    def parse(self, text: str, context_wiki: str | None) -> list[dict]:
+    def parse(self, text: str, context_wiki: str | None) -> list[EvidenceLink]:
         return parse_evidence(text, context_wiki, self.registry, self.siteinfo)
 
-    def resolve(self, links: list[dict], client: WikiClient | None = None) -> list[dict]:
+    def resolve(self, links: list[EvidenceLink], client: WikiClient | None = None) -> list[ResolvedLink]:
         """Resolve parsed links; never raises for wiki trouble (links stay
         ``unresolved`` with a reason and are retried later). ``client``
         replaces the default one, e.g. a quicker one while a reporter waits."""
