@@ -188,7 +188,7 @@ class WikiClient:
         """Send with retries on 429/5xx (honouring Retry-After), timeouts and connection errors."""
         reason = "unknown"
         for attempt in range(self.max_retries + 1):
-            wait: float | None = self.backoff * (2 ** attempt)
+            wait: float = self.backoff * (2 ** attempt)
             try:
                 response = self._send_once(method, url, data=data, api_url=api_url)
             except requests.Timeout:
@@ -235,7 +235,7 @@ class WikiClient:
                     if time.monotonic() > deadline:
                         raise requests.Timeout("total deadline exceeded")
             response._content = bytes(body)
-            response._content_consumed = True
+            response._content_consumed = True  # type: ignore[attr-defined]  # private, not in the stubs
         finally:
             response.close()
         return response
@@ -262,9 +262,7 @@ def _check_url(url: str) -> None:
 
 
 def _is_maxlag_error(response: requests.Response) -> bool:
-    if response.headers.get("MediaWiki-API-Error") == "maxlag":
-        return True
-    return False
+    return response.headers.get("MediaWiki-API-Error") == "maxlag"
 
 
 def _merge_query(merged: dict, part: dict) -> None:

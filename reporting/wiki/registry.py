@@ -130,7 +130,7 @@ def normalize_host(raw: str) -> str | None:
         return None
     if _FORBIDDEN_HOST_CHARS.search(raw):
         return None
-    host = raw[:-1] if raw.endswith(".") else raw
+    host = raw.removesuffix(".")
     if not host:
         return None
     if not host.isascii():
@@ -253,7 +253,7 @@ class WikiRegistry:
         """
         matrix = data.get("sitematrix") if isinstance(data, dict) else None
         if not isinstance(matrix, dict):
-            raise ValueError("not a sitematrix response")
+            raise ValueError("not a sitematrix response")  # noqa: TRY004 - callers catch ValueError
         sites: dict[str, Wiki] = {}
         languages: set[str] = set()
 
@@ -331,7 +331,7 @@ class WikiRegistry:
         if not isinstance(host, str):
             return None
         key = host.strip().lower()
-        key = key[:-1] if key.endswith(".") else key
+        key = key.removesuffix(".")
         if key in self._extra:
             return self._extra[key].wiki
         normalized = normalize_host(host.strip())
@@ -354,8 +354,8 @@ class WikiRegistry:
         if self._sites is not None:
             return self._sites.get(host)
         if host in _BUILTIN_SPECIAL_WIKIS:
-            dbname, lang = _BUILTIN_SPECIAL_WIKIS[host]
-            return Wiki(host=host, dbname=dbname, api_url=_wikimedia_api_url(host), lang=lang)
+            dbname, special_lang = _BUILTIN_SPECIAL_WIKIS[host]
+            return Wiki(host=host, dbname=dbname, api_url=_wikimedia_api_url(host), lang=special_lang)
         lang, family = _family_of(host)
         if lang and family and lang != "www" and _LANG_CODE.match(lang):
             return Wiki(
@@ -380,7 +380,7 @@ class WikiRegistry:
                 return None, "forbidden-host"
             port = int(port_text)
         key = host.lower()
-        key = key[:-1] if key.endswith(".") else key
+        key = key.removesuffix(".")
         extra = self._extra.get(key)
         if extra is None:
             normalized = normalize_host(host)

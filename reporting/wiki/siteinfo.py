@@ -58,14 +58,14 @@ class SiteInfo:
         """
         query = data.get("query", data) if isinstance(data, dict) else None
         if not isinstance(query, dict):
-            raise ValueError("not a siteinfo response")
+            raise ValueError("not a siteinfo response")  # noqa: TRY004 - callers catch ValueError
         general = query.get("general")
         namespaces = query.get("namespaces")
         if not isinstance(general, dict) or not isinstance(namespaces, dict):
-            raise ValueError("siteinfo lacks general or namespaces")
+            raise ValueError("siteinfo lacks general or namespaces")  # noqa: TRY004
         lang = general.get("lang")
         if not isinstance(lang, str):
-            raise ValueError("siteinfo lacks the content language")
+            raise ValueError("siteinfo lacks the content language")  # noqa: TRY004
 
         namespace_ids: dict[str, int] = {}
         for item in namespaces.values():
@@ -230,7 +230,7 @@ class SiteInfoCache:
                 return entry  # another thread fetched it while this one waited
             try:
                 answer = fetch()
-            except Exception:  # noqa: BLE001 - any fetch failure means "no siteinfo for now"
+            except Exception:  # any fetch failure means "no siteinfo for now"
                 failed = self._store(key, _Entry(self._clock() + self._failure_ttl, None, None))
                 if retry_failure:
                     raise
