@@ -47,7 +47,7 @@ def _parse_functionary_groups(value: Any) -> dict[str, list[str]]:
     if isinstance(value, str):
         value = json.loads(value)
     if not isinstance(value, dict):
-        raise ValueError("expected a mapping of wiki to a list of groups")
+        raise ValueError("expected a mapping of wiki to a list of groups")  # noqa: TRY004 - setting parsers raise ValueError
     return {str(wiki): parse_str_list(groups) for wiki, groups in value.items()}
 
 

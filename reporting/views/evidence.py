@@ -6,8 +6,11 @@ message in the reporter's language; a bad link never fails the request.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask import Blueprint, jsonify, request
 
+from reporting.evidence.types import EvidenceLink
 from reporting.views.errors import api_error
 from reporting.i18n import current_language, msg_text
 from reporting.intake.submission import MAX_EVIDENCE_LINKS
@@ -18,11 +21,11 @@ from reporting.views.forms import BadBody, read_json_body
 bp = Blueprint("evidence_api", __name__, url_prefix="/api/v1/evidence")
 
 
-def with_messages(links: list[dict], lang: str) -> list[dict]:
+def with_messages(links: Sequence[EvidenceLink], lang: str) -> list[EvidenceLink]:
     """Add a localized ``message`` to each link that failed to parse or resolve."""
     out = []
     for link in links:
-        link = dict(link)
+        link = link.copy()
         if "error" in link:
             link["message"] = msg_text(f"reporting-evidence-error-{link['error']}", lang=lang)
         elif link.get("status") == "unresolved":
