@@ -1,9 +1,9 @@
 """The one client for all wiki I/O (MediaWiki Action API, and w.wiki short links).
 
 Why one client: Wikimedia's API etiquette (a descriptive User-Agent, gzip, each caller's
-requests in series, honouring 429 + Retry-After, maxlag) and the tool's safety rules (no redirects
-followed, every request bounded in time and size, anonymous calls only) must hold for
-every request, so they live in one place.
+requests in series, honouring 429 + Retry-After, maxlag) and the tool's safety rules (no
+redirects followed, every request bounded in time and size, anonymous calls only) must hold
+for every request, so they live in one place.
 
 Contracts:
 - The client requests exactly the URL it is given and never follows a redirect. Callers
@@ -287,4 +287,3 @@ def _merge_query(merged: dict, part: dict) -> None:
             merged.setdefault(key, {}).update(value)
         else:
             merged[key] = value
-

@@ -162,8 +162,8 @@ class _Entry:
 
 
 class SiteInfoCache:
-    """Each wiki's siteinfo, fetched once and kept for ``ttl_seconds``: one cache per process,
-    owned by the evidence service and shared by the link parser and the resolver.
+    """Each wiki's siteinfo, fetched once and kept for ``ttl_seconds``. The evidence service owns
+    one (so there is one per process) and shares it between the link parser and the resolver.
 
     Two readers, two failure rules:
 
@@ -177,8 +177,10 @@ class SiteInfoCache:
       (``WikiUnavailable``, ``WikiApiError``) propagate, so the links wait for a retry instead of
       being analysed without the wiki's names.
 
-    Entries are keyed by API URL. Thread-safe: at most one fetch per wiki runs at a time, and
-    threads asking for the same wiki meanwhile wait for its answer.
+    A failure seen by either reader is remembered for both: the parser does not make a reporter
+    wait for a wiki the resolver just found down. Entries are keyed by API URL. Thread-safe: at
+    most one fetch per wiki runs at a time, and threads asking for the same wiki meanwhile wait
+    for its answer.
     """
 
     def __init__(
