@@ -99,7 +99,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
 
     i18n.init_app(app)
     security.init_app(app)
-    roles = login.RoleKeeper(config, role_lookup.GlobalUserInfoHttpClient(policy_user_agent(config)),
+    roles = login.RoleKeeper(config, role_lookup.GlobalUserInfoClient(policy_user_agent(config)),
                              components.evidence.normalize_wiki)
     app.jinja_env.globals["current_session_user"] = current_user
     app.jinja_env.globals["UserName"] = i18n.UserName  # user names as message parameters: <bdi>, GENDER

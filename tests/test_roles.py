@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from reporting.identity.oauth import Identity
+from reporting.identity.role_lookup import GlobalUserInfoClient
 from reporting.identity.roles import (
     GlobalUserInfoError,
     RoleSettings,
@@ -13,6 +14,7 @@ from reporting.identity.roles import (
     compute_roles,
     fetch_global_user_info,
 )
+from reporting.wiki.client import WikiApiError, WikiClient, WikiUnavailable, build_user_agent
 
 META_API = "https://meta.wikimedia.org/w/api.php"
 HOSTS = {"dewiki": "de.wikipedia.org", "enwiki": "en.wikipedia.org",
@@ -145,3 +147,29 @@ def test_fetch_global_user_info_refuses_unusable_answers(response: dict) -> None
 def test_missing_global_account_is_a_usable_answer() -> None:
     response = {"batchcomplete": True, "query": {"globaluserinfo": {"missing": True}}}
     assert fetch_global_user_info(FakeClient(response), META_API, "Nobody") == response
+
+
+def test_role_lookups_go_through_the_wiki_client_with_one_try() -> None:
+    lookup = GlobalUserInfoClient(build_user_agent("reporting-tests", "1.0", "https://example.org", "t@example.org"),
+                                  timeout=3.0)
+    assert isinstance(lookup.client, WikiClient)
+    assert (lookup.client.max_retries, lookup.client.timeout) == (0, 3.0)
+
+
+class FailingClient:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def get(self, api_url: str, params: dict[str, str]) -> dict[str, Any]:
+        raise self.error
+
+
+@pytest.mark.parametrize("error", [
+    WikiUnavailable(META_API, "http-503"),
+    WikiApiError("readapidenied", "You need read permission"),
+    ValueError("refusing to request 'ftp://meta.example'"),
+])
+def test_role_lookup_failures_are_global_user_info_errors(error: Exception) -> None:
+    lookup = GlobalUserInfoClient("unused", client=FailingClient(error))  # type: ignore[arg-type]
+    with pytest.raises(GlobalUserInfoError):
+        fetch_global_user_info(lookup, META_API, "Example")

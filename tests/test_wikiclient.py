@@ -284,3 +284,29 @@ def test_own_session_gets_cookie_blocking_too():
     client = WikiClient(USER_AGENT, session=session)
     assert client.session is session
     assert session.trust_env is False
+
+
+def test_threads_share_a_client_with_a_session_each(stub):
+    stub.replies = [Reply(body={"query": {}}, delay=0.05)]
+    client, _ = make_client()
+    sessions: list[requests.Session] = []
+    errors: list[BaseException] = []
+
+    def work():
+        try:
+            for _ in range(5):
+                client.get(stub.url + "/api.php", {"action": "query"})
+            sessions.append(client.session)
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert errors == []
+    assert len({id(session) for session in sessions}) == 8
+    assert all(session.trust_env is False for session in sessions)
+    assert client.request_count == 40
+    assert client.requests_by_url[stub.url + "/api.php"] == 40

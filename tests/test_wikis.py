@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from reporting.wiki.registry import SiteInfo, SiteInfoCache, Wiki, WikiRegistry, normalize_host
+from reporting.wiki.client import WikiUnavailable
+from reporting.wiki.registry import Wiki, WikiRegistry, normalize_host
+from reporting.wiki.siteinfo import SiteInfo, SiteInfoCache
 
 DATA = Path(__file__).parent / "evidence" / "data"
 
@@ -490,3 +492,50 @@ def test_siteinfo_cache_single_fetch_under_concurrency():
         thread.join(10)
     assert calls == ["ru.wikipedia.org"]
     assert len(results) == 8 and all(r is results[0] for r in results)
+
+
+class FakeApiClient:
+    """What ``fetch_siteinfo`` needs of a WikiClient: ``get``; fails while ``down``."""
+
+    def __init__(self, answer: dict) -> None:
+        self.answer = answer
+        self.down = False
+        self.calls: list[str] = []
+
+    def get(self, api_url: str, params: dict) -> dict:
+        self.calls.append(api_url)
+        if self.down:
+            raise WikiUnavailable(api_url, "timeout")
+        return self.answer
+
+
+def test_siteinfo_cache_serves_parser_and_resolver_from_one_fetch():
+    def fetch(wiki):
+        raise AssertionError("the resolver's answer is already cached")
+
+    cache = SiteInfoCache(fetch)
+    wiki = WikiRegistry.builtin().lookup("de.wikipedia.org")
+    client = FakeApiClient(load("siteinfo_de.wikipedia.org.json"))
+    answer = cache.answer(wiki.api_url, client)
+    assert answer["query"]["general"]["lang"] == "de"
+    assert cache.answer(wiki.api_url, client) is answer
+    assert cache.get(wiki).lang == "de"
+    assert client.calls == [wiki.api_url]
+
+
+def test_siteinfo_cache_answer_raises_failures_and_asks_again():
+    clock = FakeClock()
+    fetches = []
+    cache = SiteInfoCache(lambda wiki: fetches.append(wiki.host) or {}, clock=clock)
+    wiki = WikiRegistry.builtin().lookup("ja.wikipedia.org")
+    client = FakeApiClient(load("siteinfo_ja.wikipedia.org.json"))
+    client.down = True
+    with pytest.raises(WikiUnavailable):
+        cache.answer(wiki.api_url, client)
+    assert cache.get(wiki) is None and fetches == []  # the parser settles for the remembered failure
+    with pytest.raises(WikiUnavailable):
+        cache.answer(wiki.api_url, client)  # the resolver asks again, through its own client
+    client.down = False
+    assert cache.answer(wiki.api_url, client)["query"]["general"]["lang"] == "ja"
+    assert cache.get(wiki).lang == "ja"
+    assert len(client.calls) == 3 and fetches == []

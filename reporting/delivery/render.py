@@ -6,14 +6,17 @@ Labels come from ``i18n/en.json`` (``reporting-desk-*``) like every other
 string the tool shows to people.
 
 ``report.json`` is versioned (:data:`SCHEMA_VERSION`); its fields are
-documented in ``docs/report-json.md``. Desks and scripts can rely on it.
+documented in ``docs/report-json.md`` and typed in
+:mod:`reporting.delivery.report_json`. Desks and scripts can rely on it.
 """
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from reporting.delivery.base import Ticket
+from reporting.delivery.report_json import ReportDocument, ReporterDocument
+from reporting.evidence.types import ResolvedLink
 from reporting.i18n import msg_text
 from reporting.storage.records import Report
 
@@ -21,7 +24,7 @@ SCHEMA_VERSION = 1
 PRIORITY_BY_SEVERITY = {"emergency": "urgent", "high": "high", "normal": "normal"}
 
 
-def report_document(report: Report) -> dict[str, Any]:
+def report_document(report: Report) -> ReportDocument:
     """The versioned machine-readable form of a report."""
     return {
         "schema": f"incident-report/{SCHEMA_VERSION}",
@@ -31,11 +34,11 @@ def report_document(report: Report) -> dict[str, Any]:
         "category": report.category,
         "severity": report.severity,
         "share_with_functionaries": report.share_with_functionaries,
-        "reporter": {**report.reporter.as_dict(), "language": report.reporter_lang},
+        "reporter": cast(ReporterDocument, {**report.reporter.as_dict(), "language": report.reporter_lang}),
         "reported_users": list(report.reported_users),
         "evidence": list(report.evidence),
         "evidence_state": report.evidence_state,
-        "evidence_facts": list(report.evidence_facts),
+        "evidence_facts": cast("list[ResolvedLink]", list(report.evidence_facts)),  # stored as resolved
         "description": report.description,
     }
 

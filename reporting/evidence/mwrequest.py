@@ -9,11 +9,13 @@ PHP 8.2), so ``diff=12abc`` is revision 12 and ``oldid=12abc`` is no oldid at al
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from urllib.parse import unquote_to_bytes
 
 __all__ = [
+    "MAX_ID",
     "Params",
     "ctype_digit",
     "parse_query",
@@ -24,6 +26,9 @@ __all__ = [
 ]
 
 PHP_INT_MAX = 2**63 - 1
+# MediaWiki's id columns (revisions, pages, log entries, users) are unsigned 32-bit integers;
+# anything larger names nothing.
+MAX_ID = 2**32 - 1
 _PHP_WHITESPACE = " \t\n\r\v\f"
 _NUMERIC_PREFIX = re.compile(r"[+-]?(?:(\d+)(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _INTEGER_ONLY = re.compile(r"[+-]?\d+\Z")
@@ -63,7 +68,7 @@ def php_intval(value: str | None) -> int:
         as_float = float(number)
     except (ValueError, OverflowError):
         return 0
-    if as_float != as_float:
+    if math.isnan(as_float):
         return 0
     if as_float in (float("inf"), float("-inf")) or abs(as_float) >= 2.0**63:
         return PHP_INT_MAX if as_float > 0 else -PHP_INT_MAX - 1
@@ -81,7 +86,7 @@ def php_is_numeric(value: str | None) -> bool:
 
 def ctype_digit(value: str | None) -> bool:
     """PHP ``ctype_digit()`` of a string: non-empty and ASCII digits only."""
-    return bool(value) and value.isascii() and value.isdigit()
+    return value is not None and value.isascii() and value.isdigit()
 
 
 class Params:

@@ -12,13 +12,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from reporting.config import Setting, parse_mapping, parse_positive_float, parse_str, register_settings
-from reporting.wiki.client import WikiClient
-from reporting.wiki.registry import SiteInfoCache, WikiRegistry
 from reporting.evidence.links import parse_evidence, parse_link
-from reporting.evidence.resolve import cached_siteinfo, resolve_links
+from reporting.evidence.resolve import resolve_links
+from reporting.evidence.types import EvidenceLink, ResolvedLink
+from reporting.wiki.client import WikiClient
+from reporting.wiki.registry import WikiRegistry
+from reporting.wiki.siteinfo import SiteInfoCache, fetch_siteinfo
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +50,10 @@ class Evidence:
         self._registry: WikiRegistry | None = None
         self._loaded_at = 0.0
         self._lock = threading.Lock()
-        # One raw-siteinfo cache (resolve.cached_siteinfo) serves both the
-        # parser's aliases and the resolver's namespace names.
-        self.siteinfo = SiteInfoCache(lambda wiki: cached_siteinfo(self.client, wiki.api_url))
+        # The one siteinfo cache: the parser's aliases and the resolver's
+        # namespace names. A cache per service, not per module, so each app
+        # (and each test) starts empty.
+        self.siteinfo = SiteInfoCache(lambda wiki: fetch_siteinfo(self.client, wiki.api_url))
 
     @property
     def registry(self) -> WikiRegistry:
@@ -72,7 +75,7 @@ class Evidence:
             stored = self._load_sitematrix()
             if stored:
                 registry = WikiRegistry.from_json(stored)
-        except Exception as error:  # a broken row must not take the form down
+        except Exception as error:  # noqa: BLE001 - a broken row must not take the form down
             log.error("stored wiki registry unusable (%s); using the built-in rule", type(error).__name__)
         return registry.with_extra(self._extra)
 
@@ -92,10 +95,10 @@ class Evidence:
         wiki = self.registry.lookup(host)
         return wiki.api_url if wiki is not None else None
 
-    def parse(self, text: str, context_wiki: str | None) -> list[dict]:
+    def parse(self, text: str, context_wiki: str | None) -> list[EvidenceLink]:
         return parse_evidence(text, context_wiki, self.registry, self.siteinfo)
 
-    def resolve(self, links: list[dict], client: WikiClient | None = None) -> list[dict]:
+    def resolve(self, links: list[EvidenceLink], client: WikiClient | None = None) -> list[ResolvedLink]:
         """Resolve parsed links; never raises for wiki trouble (links stay
         ``unresolved`` with a reason and are retried later). ``client``
         replaces the default one, e.g. a quicker one while a reporter waits."""
@@ -104,7 +107,7 @@ class Evidence:
         return resolve_links(
             links, client, self.api_url_for,
             reparse=lambda url: parse_link(url, None, registry, self.siteinfo),
-            siteinfo_for=lambda api_url: cached_siteinfo(client, api_url),
+            siteinfo_for=lambda api_url: self.siteinfo.answer(api_url, client),
         )
 
     def fetch_sitematrix(self, api_url: str) -> WikiRegistry:

@@ -14,10 +14,11 @@ siteinfo (``siteinfo_for``), and only when it is actually needed.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-from reporting.wiki.registry import SiteInfo, Wiki, WikiRegistry, fold_special_name
+from reporting.wiki.registry import Wiki, WikiRegistry
+from reporting.wiki.siteinfo import SiteInfo, fold_special_name
 
 __all__ = [
     "NS_SPECIAL",
@@ -81,7 +82,7 @@ _WHITESPACE = re.compile(
     "[ _\u00a0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
 )
 _BIDI_MARKS = re.compile("[\u200e\u200f\u202a-\u202e]")
-_PREFIX = re.compile(r"(.+?)_*:_*(.*)\Z", re.S)
+_PREFIX = re.compile(r"(.+?)_*:_*(.*)\Z", re.DOTALL)
 _MAX_INTERWIKI_HOPS = 4
 
 

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 import mwparserfromhell
 from mwparserfromhell.parser import ParserError
 
+from reporting.evidence.types import Analysis, Signature
 from reporting.identity.usernames import canonical_username
 
 NS_SPECIAL, NS_USER, NS_USER_TALK = -1, 2, 3
@@ -57,7 +58,7 @@ _HEADING_RE = re.compile(r"^(={1,6})(.+?)\1[ \t]*$")
 
 
 def analyze_change(old_text: str, new_text: str, namespaces: Mapping[str, int] | None = None,
-                   contributions_aliases: Iterable[str] = DEFAULT_CONTRIBUTIONS_ALIASES) -> dict:
+                   contributions_aliases: Iterable[str] = DEFAULT_CONTRIBUTIONS_ALIASES) -> Analysis:
     """Describe the change from `old_text` to `new_text` (both wikitext).
 
     Returns {"added_text", "removed_text" (readable text, hunks separated by newlines),
@@ -65,11 +66,11 @@ def analyze_change(old_text: str, new_text: str, namespaces: Mapping[str, int] |
     "mentions": [user] (pinged by template or linked and not the signer),
     "user_links": [user] (new links to user pages / contributions),
     "section": heading of the section the change is in (None at the top of the page),
-    "structured_data": False}. `namespaces` maps localised namespace names and aliases
-    to numbers (see `namespace_names_from_siteinfo`).
+    "structured_data": False} (`reporting.evidence.types.Analysis`). `namespaces` maps
+    localised namespace names and aliases to numbers (see `namespace_names_from_siteinfo`).
     """
     matcher = _UserLinkMatcher(namespaces, contributions_aliases)
-    analysis = {"added_text": "", "removed_text": "", "signatures": [], "mentions": [], "user_links": [],
+    analysis: Analysis = {"added_text": "", "removed_text": "", "signatures": [], "mentions": [], "user_links": [],
                 "section": None, "structured_data": False}
     if old_text == new_text:
         return analysis
@@ -117,16 +118,16 @@ def analyze_change(old_text: str, new_text: str, namespaces: Mapping[str, int] |
     linked_not_signers = [user for user in _subtract(added["user_links"], removed["user_links"]) if user not in signers]
     mentions = _unique(_subtract(added["pings"], removed["pings"]) + linked_not_signers)
 
-    analysis.update(
-        added_text="\n".join(added_readable).strip(),
-        removed_text="\n".join(removed_readable).strip(),
-        signatures=[{"user": user, "timestamp": stamp}
-                    for user, stamp in dict.fromkeys((s["user"], s["timestamp"]) for s in signatures)],
-        mentions=mentions,
-        user_links=_unique(_subtract(added["user_links"], removed["user_links"])),
-        section=_section_of_change(new_text, first_change_offset if first_change_offset is not None else start,
-                                   "".join(added_blocks)),
-    )
+    analysis.update({
+        "added_text": "\n".join(added_readable).strip(),
+        "removed_text": "\n".join(removed_readable).strip(),
+        "signatures": [{"user": user, "timestamp": stamp}
+                       for user, stamp in dict.fromkeys((s["user"], s["timestamp"]) for s in signatures)],
+        "mentions": mentions,
+        "user_links": _unique(_subtract(added["user_links"], removed["user_links"])),
+        "section": _section_of_change(new_text, first_change_offset if first_change_offset is not None else start,
+                                      "".join(added_blocks)),
+    })
     return analysis
 
 
@@ -320,11 +321,11 @@ def _read_block(wikitext: str, matcher: _UserLinkMatcher) -> tuple[str, dict[str
     return _tidy(_crude_strip(wikitext)), {"signatures": signatures, "pings": pings, "user_links": user_links}
 
 
-def _signatures(wikitext: str, matcher: _UserLinkMatcher) -> list[dict]:
-    signatures: list[dict] = []
+def _signatures(wikitext: str, matcher: _UserLinkMatcher) -> list[Signature]:
+    signatures: list[Signature] = []
     for line in wikitext.splitlines():
-        links = [(m.start(), matcher.user_of(m.group(1), m.group(2))) for m in matcher.link_re.finditer(line)]
-        links = [(pos, user) for pos, user in links if user]
+        matches = [(m.start(), matcher.user_of(m.group(1), m.group(2))) for m in matcher.link_re.finditer(line)]
+        links = [(pos, user) for pos, user in matches if user]
         if not links:
             continue
         previous_end = 0

@@ -5,9 +5,10 @@
 configuration and the network, for both login methods:
 
 - OAuth: ``globaluserinfo`` is fetched from meta (``oauth.meta_api_url``)
-  with a timeout and the policy User-Agent. A wiki error never fails a login
-  (reporters need no role); the caller keeps the previous roles and asks
-  again a few minutes later.
+  through :class:`reporting.wiki.client.WikiClient`, like every other wiki
+  request (policy User-Agent, no redirects, a deadline, anonymous), with a
+  single try. A wiki error never fails a login (reporters need no role); the
+  caller keeps the previous roles and asks again a few minutes later.
 - Development login: the groups typed into the form act as global groups
   (``staff``, ``steward``), and ``group@host`` entries as local groups on
   that wiki (``checkuser@de.wikipedia.org``), so the very same
@@ -22,8 +23,6 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import requests
-
 from reporting.config import Config, Setting, parse_positive_int, parse_str, parse_str_list, register_settings
 from reporting.identity.oauth import Identity
 from reporting.identity.roles import (
@@ -33,6 +32,7 @@ from reporting.identity.roles import (
     compute_roles,
     fetch_global_user_info,
 )
+from reporting.wiki.client import WikiApiError, WikiClient, WikiUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def _parse_functionary_groups(value: Any) -> dict[str, list[str]]:
     if isinstance(value, str):
         value = json.loads(value)
     if not isinstance(value, dict):
-        raise ValueError("expected a mapping of wiki to a list of groups")
+        raise ValueError("expected a mapping of wiki to a list of groups")  # noqa: TRY004 - setting parsers raise ValueError
     return {str(wiki): parse_str_list(groups) for wiki, groups in value.items()}
 
 
@@ -69,34 +69,27 @@ register_settings(
 )
 
 
-class GlobalUserInfoHttpClient:
-    """A minimal Action API GET client: timeout, no redirects, policy User-Agent.
+class GlobalUserInfoClient:
+    """The :class:`reporting.identity.roles.ApiClient` role lookups use: the wiki
+    client, with every failure turned into :class:`GlobalUserInfoError`, the one
+    error role lookups handle.
 
-    Has the ``get(api_url, params) -> dict`` shape of
-    :class:`reporting.identity.roles.ApiClient` (and of the shared wiki client), so it
-    can be swapped for that client. Every failure is a
-    :class:`GlobalUserInfoError`, the one error role lookups handle.
+    One try, no retries: a login must not wait for backoffs, and the caller asks
+    again a few minutes later anyway. ``client`` replaces the default one (tests).
     """
 
-    def __init__(self, user_agent: str, timeout: float = 10.0) -> None:
-        self.user_agent = user_agent
-        self.timeout = timeout
+    def __init__(self, user_agent: str, timeout: float = 10.0, *, client: WikiClient | None = None) -> None:
+        self.client = client or WikiClient(user_agent, timeout=timeout, max_retries=0)
 
     def get(self, api_url: str, params: dict[str, str]) -> dict[str, Any]:
         try:
-            response = requests.get(api_url, params=params, timeout=self.timeout, allow_redirects=False,
-                                    headers={"User-Agent": self.user_agent, "Accept": "application/json"})
-        except requests.RequestException as error:
-            raise GlobalUserInfoError(f"request failed: {type(error).__name__}") from None
-        if response.status_code != 200:
-            raise GlobalUserInfoError(f"HTTP {response.status_code}")
-        try:
-            data = response.json()
-        except ValueError:
-            raise GlobalUserInfoError("the answer is not JSON") from None
-        if not isinstance(data, dict):
-            raise GlobalUserInfoError("the answer is not a JSON object")
-        return data
+            return self.client.get(api_url, params)
+        except WikiUnavailable as error:
+            raise GlobalUserInfoError(f"meta unavailable: {error.reason}") from None
+        except WikiApiError as error:
+            raise GlobalUserInfoError(f"API error: {error.code}") from None
+        except ValueError as error:  # not an http(s) URL: a configuration mistake
+            raise GlobalUserInfoError(f"request refused: {error}") from None
 
 
 def role_settings(config: Config) -> RoleSettings:

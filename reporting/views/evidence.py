@@ -6,11 +6,13 @@ message in the reporter's language; a bad link never fails the request.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint, jsonify, request
 
 from reporting.evidence.service import Evidence
+from reporting.evidence.types import EvidenceLink
 from reporting.i18n import current_language, msg_text
 from reporting.intake.submission import MAX_EVIDENCE_LINKS
 from reporting.views.api import api_login_required, bad_body_error
@@ -18,11 +20,11 @@ from reporting.views.errors import api_error
 from reporting.views.forms import BadBody, read_json_body
 
 
-def with_messages(links: list[dict], lang: str) -> list[dict]:
+def with_messages(links: Sequence[EvidenceLink], lang: str) -> list[EvidenceLink]:
     """Add a localized ``message`` to each link that failed to parse or resolve."""
     out = []
     for link in links:
-        link = dict(link)
+        link = link.copy()
         if "error" in link:
             link["message"] = msg_text(f"reporting-evidence-error-{link['error']}", lang=lang)
         elif link.get("status") == "unresolved":
@@ -42,7 +44,7 @@ class _Refused(Exception):
 def create_blueprint(evidence: Evidence) -> Blueprint:
     bp = Blueprint("evidence_api", __name__, url_prefix="/api/v1/evidence")
 
-    def parsed_links() -> list[dict]:
+    def parsed_links() -> list[EvidenceLink]:
         """The body's links, parsed; raises :class:`_Refused` for a bad body or too many links."""
         try:
             data = read_json_body(request)

@@ -1,9 +1,9 @@
 """The one client for all wiki I/O (MediaWiki Action API, and w.wiki short links).
 
-Why one client: Wikimedia's API etiquette (a descriptive User-Agent, gzip, requests in
-series, honouring 429 + Retry-After, maxlag) and the tool's safety rules (no redirects
-followed, every request bounded in time and size, anonymous calls only) must hold for
-every request, so they live in one place.
+Why one client: Wikimedia's API etiquette (a descriptive User-Agent, gzip, each caller's
+requests in series, honouring 429 + Retry-After, maxlag) and the tool's safety rules (no
+redirects followed, every request bounded in time and size, anonymous calls only) must hold
+for every request, so they live in one place.
 
 Contracts:
 - The client requests exactly the URL it is given and never follows a redirect. Callers
@@ -16,12 +16,17 @@ Contracts:
   trickling server cannot hang a caller.
 - Failures after retries raise `WikiUnavailable(api_url, reason)`; API-level errors raise
   `WikiApiError(code, info)`. Nothing else escapes for network trouble.
+- One instance is shared by all threads of a process (gunicorn's threads, the worker): each
+  thread gets its own `requests.Session` (sessions are not thread-safe), so calls from
+  different threads run in parallel while each thread's calls stay in series; the request
+  counters are updated under a lock.
 """
 
 from __future__ import annotations
 
 import http.cookiejar
 import json
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -65,15 +70,25 @@ def build_user_agent(tool: str, version: str, url: str, contact: str) -> str:
 
 
 class _NoCookies(http.cookiejar.DefaultCookiePolicy):
-    def set_ok(self, cookie, request):  # noqa: D102 - refuses every cookie
+    """Refuses every cookie: calls stay anonymous."""
+
+    def set_ok(self, cookie, request):
         return False
 
-    def return_ok(self, cookie, request):  # noqa: D102
+    def return_ok(self, cookie, request):
         return False
+
+
+def _anonymous(session: requests.Session) -> requests.Session:
+    """`session`, made to keep no cookies and to ignore the environment."""
+    session.cookies.set_policy(_NoCookies())
+    session.cookies.clear()
+    session.trust_env = False  # no proxies or .netrc credentials picked up from the environment
+    return session
 
 
 class WikiClient:
-    """Blocking Action API client; one instance may be shared by a worker (calls are serial)."""
+    """Blocking Action API client, safe to share between threads (a session per thread)."""
 
     def __init__(self, user_agent: str, timeout: float = 10.0, max_retries: int = 3,
                  session: requests.Session | None = None, *, max_retry_wait: float = 30.0,
@@ -81,7 +96,8 @@ class WikiClient:
                  sleep: Callable[[float], None] = time.sleep):
         """`max_retries` counts retries after the first attempt. A Retry-After longer than
         `max_retry_wait` seconds is not waited for: the wiki counts as unavailable now.
-        `maxlag` (e.g. 5) is for background jobs, as Wikimedia asks."""
+        `maxlag` (e.g. 5) is for background jobs, as Wikimedia asks. A `session` given here
+        serves the thread that builds the client; other threads get sessions of their own."""
         if not user_agent or user_agent.lower().startswith(("python-requests", "python-urllib")) or "(" not in user_agent:
             raise ValueError("a descriptive User-Agent with contact details is required")
         self.user_agent = user_agent
@@ -91,12 +107,20 @@ class WikiClient:
         self.backoff = backoff
         self.maxlag = maxlag
         self._sleep = sleep
-        self.session = session or requests.Session()
-        self.session.cookies.set_policy(_NoCookies())
-        self.session.cookies.clear()
-        self.session.trust_env = False  # no proxies or .netrc credentials picked up from the environment
+        self._local = threading.local()
+        if session is not None:
+            self._local.session = _anonymous(session)
+        self._count_lock = threading.Lock()
         self.request_count = 0
         self.requests_by_url: Counter[str] = Counter()
+
+    @property
+    def session(self) -> requests.Session:
+        """The calling thread's session, made on its first request."""
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = _anonymous(requests.Session())
+        return session
 
     # --- public API --------------------------------------------------------------------
 
@@ -164,7 +188,7 @@ class WikiClient:
         """Send with retries on 429/5xx (honouring Retry-After), timeouts and connection errors."""
         reason = "unknown"
         for attempt in range(self.max_retries + 1):
-            wait: float | None = self.backoff * (2 ** attempt)
+            wait: float = self.backoff * (2 ** attempt)
             try:
                 response = self._send_once(method, url, data=data, api_url=api_url)
             except requests.Timeout:
@@ -191,8 +215,9 @@ class WikiClient:
         raise WikiUnavailable(api_url, reason)
 
     def _send_once(self, method: str, url: str, *, data: dict | None, api_url: str) -> requests.Response:
-        self.request_count += 1
-        self.requests_by_url[api_url] += 1
+        with self._count_lock:
+            self.request_count += 1
+            self.requests_by_url[api_url] += 1
         deadline = time.monotonic() + self.timeout
         response = self.session.request(
             method, url, data=data, timeout=(self.timeout, self.timeout), stream=True, allow_redirects=False,
@@ -210,7 +235,7 @@ class WikiClient:
                     if time.monotonic() > deadline:
                         raise requests.Timeout("total deadline exceeded")
             response._content = bytes(body)
-            response._content_consumed = True
+            response._content_consumed = True  # type: ignore[attr-defined]  # private, not in the stubs
         finally:
             response.close()
         return response
@@ -237,9 +262,7 @@ def _check_url(url: str) -> None:
 
 
 def _is_maxlag_error(response: requests.Response) -> bool:
-    if response.headers.get("MediaWiki-API-Error") == "maxlag":
-        return True
-    return False
+    return response.headers.get("MediaWiki-API-Error") == "maxlag"
 
 
 def _merge_query(merged: dict, part: dict) -> None:
@@ -264,15 +287,3 @@ def _merge_query(merged: dict, part: dict) -> None:
             merged.setdefault(key, {}).update(value)
         else:
             merged[key] = value
-
-
-def fetch_siteinfo(client: WikiClient, api_url: str) -> dict:
-    """The raw `meta=siteinfo` answer (general, namespaces, aliases, special page aliases).
-
-    Callers cache it (it changes rarely); it gives the localised names that link parsing
-    and signature detection need.
-    """
-    return client.get(api_url, {
-        "action": "query", "meta": "siteinfo",
-        "siprop": "general|namespaces|namespacealiases|specialpagealiases",
-    })

@@ -7,7 +7,7 @@ login, the role lookup and the evidence client alike.
 """
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from reporting.version import __version__
 from reporting.wiki.client import build_user_agent

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from reporting.evidence.links import parse_evidence, parse_link
-from reporting.wiki.registry import SiteInfo, WikiRegistry
+from reporting.wiki.registry import WikiRegistry
+from reporting.wiki.siteinfo import SiteInfo
 
 DATA = Path(__file__).parent / "data"
 SITEINFO_HOSTS = ("en.wikipedia.org", "de.wikipedia.org", "ru.wikipedia.org", "ja.wikipedia.org")

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from reporting.evidence import links
 from reporting.evidence.links import MAX_ID, SHORT_URL_HOST, parse_evidence, parse_link
-from reporting.wiki.registry import SiteInfo, WikiRegistry
+from reporting.wiki.registry import WikiRegistry
+from reporting.wiki.siteinfo import SiteInfo
 
 DATA = Path(__file__).parent / "data"
 SITEINFO = {

@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from reporting.evidence import resolve as resolve_module
-from reporting.evidence.resolve import cached_siteinfo, resolve_links
+from reporting.evidence.resolve import resolve_links
 from reporting.wiki.client import WikiClient, build_user_agent
+from reporting.wiki.siteinfo import SiteInfoCache, fetch_siteinfo
 from tests.evidence.mediawiki import MediaWiki, free_port
 from tests.test_wikiclient import Reply, StubServer
 
@@ -70,10 +70,16 @@ def client() -> WikiClient:
     return WikiClient(USER_AGENT, timeout=10, max_retries=1)
 
 
+# One siteinfo cache for this module, as the evidence service keeps one: the request counts
+# below leave out siteinfo, asked once per wiki.
+SITEINFO = SiteInfoCache(lambda wiki: fetch_siteinfo(client(), wiki.api_url))
+
+
 def resolve(scenario_or_wiki, links, **kwargs):
     wiki = getattr(scenario_or_wiki, "wiki", scenario_or_wiki)
     http = kwargs.pop("client", None) or client()
-    cached_siteinfo(http, wiki.api_url)  # warm the per-process siteinfo cache
+    kwargs.setdefault("siteinfo_for", lambda api_url: SITEINFO.answer(api_url, http))
+    SITEINFO.answer(wiki.api_url, http)  # warm the siteinfo cache
     before = http.request_count
     results = resolve_links(links, http, {"local": wiki.api_url}.get, **kwargs)
     return results, http.request_count - before
@@ -301,7 +307,6 @@ def test_german_wiki_uses_localised_namespace_names(mediawiki_de: MediaWiki):
                        "[[Benutzerin:Alice|Alice]]. [[Benutzer:Mallory|Mallory]] "
                        "([[Benutzer Diskussion:Mallory|Disk.]]) 12:00, 1. Mär. 2024 (CET)\n"
                        ":Siehe [[Spezial:Beiträge/192.0.2.9|die IP]]", summary="hallo")
-    resolve_module._siteinfo_cache.pop(wiki.api_url, None)
     http = client()
     [result] = resolve_links([diff(first, attack)], http, {"local": wiki.api_url}.get)
     assert http.request_count == 2  # the two revisions were known: one batch, plus siteinfo once
