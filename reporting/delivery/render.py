@@ -12,6 +12,7 @@ documented in ``docs/report-json.md`` and typed in
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any, cast
 
 from reporting.delivery.base import Ticket
@@ -126,7 +127,7 @@ def _fact_lines(link: dict) -> list[str]:
     return lines
 
 
-def render_facts(facts: tuple[dict, ...] | list[dict]) -> list[str]:
+def render_facts(facts: Sequence[ResolvedLink]) -> list[str]:
     """The resolved evidence for the desk: the pasted input, then its facts."""
     lines = []
     for number, link in enumerate(facts, 1):

@@ -19,6 +19,7 @@ from datetime import timedelta
 from reporting.delivery.base import Connector
 from reporting.delivery.render import render_evidence_followup, render_ticket
 from reporting.evidence.service import Evidence
+from reporting.evidence.types import ResolvedLink
 from reporting.intake.submission import MAX_EVIDENCE_LINKS
 from reporting.storage.audit import AuditLog
 from reporting.storage.database import utcnow
@@ -33,21 +34,24 @@ MAX_EVIDENCE_ATTEMPTS = 8
 MAX_STORED_TEXT = 5000  # characters of added/removed text kept per link
 
 
-def _compact(link: dict) -> dict:
+def _compact(link: ResolvedLink) -> ResolvedLink:
     """Bound what is stored per link: a page creation can add megabytes."""
     analysis = link.get("analysis")
     if not analysis:
         return link
-    trimmed = dict(analysis)
-    for key in ("added_text", "removed_text"):
-        text = trimmed.get(key) or ""
-        if len(text) > MAX_STORED_TEXT:
-            trimmed[key] = text[:MAX_STORED_TEXT]
-            trimmed[f"{key}_truncated"] = True
-    return {**link, "analysis": trimmed}
+    trimmed = analysis.copy()
+    if len(trimmed["added_text"]) > MAX_STORED_TEXT:
+        trimmed["added_text"] = trimmed["added_text"][:MAX_STORED_TEXT]
+        trimmed["added_text_truncated"] = True
+    if len(trimmed["removed_text"]) > MAX_STORED_TEXT:
+        trimmed["removed_text"] = trimmed["removed_text"][:MAX_STORED_TEXT]
+        trimmed["removed_text_truncated"] = True
+    compact = link.copy()
+    compact["analysis"] = trimmed
+    return compact
 
 
-def _needs_retry(link: dict) -> bool:
+def _needs_retry(link: ResolvedLink) -> bool:
     if link.get("error") == "siteinfo-unavailable":
         return True
     return link.get("status") == "unresolved" and bool(link.get("retryable"))

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from reporting.evidence.types import ResolvedLink
 from reporting.intake.submission import Reporter
 from reporting.storage.crypto import Sealer
 
@@ -39,7 +40,7 @@ class Report:
     reported_users: tuple[str, ...]
     evidence: tuple[str, ...]
     description: str
-    evidence_facts: tuple[dict, ...] = ()
+    evidence_facts: tuple[ResolvedLink, ...] = ()
     evidence_state: str = "none"
     purged: bool = False
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, select, update
 
 from reporting.cases.statuses import Status
+from reporting.evidence.types import ResolvedLink
 from reporting.intake.submission import Reporter, Submission
 from reporting.storage import schema
 from reporting.storage.audit import record_in
@@ -110,7 +111,7 @@ class ReportStore:
         connection.execute(update(_reports).where(_reports.c.id == report_id)
                            .values(sealed=self.sealer.seal(content, row.ref)))
 
-    def save_evidence_facts(self, report_id: int, facts: list[dict], state: str,
+    def save_evidence_facts(self, report_id: int, facts: list[ResolvedLink], state: str,
                             next_attempt_at: datetime | None, now: datetime | None = None) -> None:
         """Store what the wikis said about the evidence (sealed like the rest)."""
         with self.engine.begin() as connection:

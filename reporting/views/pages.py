@@ -8,6 +8,7 @@ from flask import Blueprint, abort, jsonify, redirect, render_template, request,
 from werkzeug.wrappers import Response
 
 from reporting.evidence.service import Evidence
+from reporting.evidence.types import ResolvedLink
 from reporting.i18n import current_language
 from reporting.identity.session import current_user, logged_in_user, login_required
 from reporting.intake.eligibility import Refusal
@@ -29,14 +30,14 @@ log = logging.getLogger(__name__)
 Page = str | tuple[str, int] | tuple[str, int, dict[str, str]] | Response
 
 
-def check_evidence(evidence: Evidence, text: str, wiki: str) -> list[dict]:
+def check_evidence(evidence: Evidence, text: str, wiki: str) -> list[ResolvedLink]:
     """What "Check the links" shows: the links parsed and resolved, nothing stored."""
     links = evidence.parse(text, evidence.normalize_wiki(wiki) if wiki.strip() else None)
     return evidence.resolve(links[:MAX_EVIDENCE_LINKS])
 
 
 def _render_form(form: SubmissionForm, status: int = 200, refusal: Refusal | None = None,
-                 preview: list[dict] | None = None) -> tuple[str, int, dict[str, str]]:
+                 preview: list[ResolvedLink] | None = None) -> tuple[str, int, dict[str, str]]:
     headers = {"Retry-After": str(refusal.retry_after)} if refusal and refusal.retry_after else {}
     return render_template(
         "report_form.html",
