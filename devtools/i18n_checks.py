@@ -24,7 +24,7 @@ from typing import Any
 import jinja2
 
 from reporting.i18n import sanitizer
-from reporting.i18n.formatter import Gender, Nodes, Plural, parse, params_used, plurals
+from reporting.i18n.formatter import Gender, Nodes, Plural, params_used, parse, plurals
 from reporting.i18n.languages import QQX, normalize_code, plural_categories
 from reporting.i18n.messages import DOCUMENTATION_LANGUAGE, SOURCE_LANGUAGE, is_html_documentation
 
@@ -186,7 +186,9 @@ def check_messages_dir(path: str | Path) -> list[str]:
                 problems.append(f"{name}: {key}: is not in en.json")
                 continue
             if lang != SOURCE_LANGUAGE and key in untranslated_keys:
-                problems.append(f"{name}: {key}: is always shown in English (qqq.json says {NOT_TRANSLATED_MARKER}); remove it")
+                problems.append(
+                    f"{name}: {key}: is always shown in English (qqq.json says {NOT_TRANSLATED_MARKER}); remove it"
+                )
                 continue
             english = source.get(key) if lang != SOURCE_LANGUAGE else None
             problems.extend(_message_problems(name, lang, key, text, english, key in html_keys))
@@ -408,7 +410,9 @@ def looks_like_prose(text: str) -> bool:
 
 def find_js_prose(source: str, allow: Collection[str] = ()) -> list[tuple[int, str]]:
     """(line, value) of string literals in JavaScript that look like prose (see :func:`looks_like_prose`)."""
-    return [(line, value) for line, value in js_string_literals(source) if value not in allow and looks_like_prose(value)]
+    return [
+        (line, value) for line, value in js_string_literals(source) if value not in allow and looks_like_prose(value)
+    ]
 
 
 def main(argv: list[str]) -> int:

@@ -212,8 +212,31 @@ def register_settings(*settings: Setting) -> None:
         SETTINGS = SETTINGS + (setting,)
 
 
+REDACTED = "<redacted>"
+
+
+def is_secret(key: str) -> bool:
+    """Whether ``key``'s value must not be shown: declared ``secret=True``, or
+    not declared at all (nothing vouches that it is harmless)."""
+    setting = _BY_KEY.get(key)
+    return setting is None or setting.secret
+
+
 class Config(dict):
-    """Flat mapping ``"oauth.consumer_key" -> value`` with every declared key present."""
+    """Flat mapping ``"oauth.consumer_key" -> value`` with every declared key present.
+
+    Its ``repr`` (and so ``str``, logs, tracebacks with locals, debuggers)
+    shows secret values as ``<redacted>``; only an unset (None or empty) value
+    is shown as it is, so one can still tell a missing secret from a present one.
+    """
+
+    def __repr__(self) -> str:
+        shown = {key: REDACTED if is_secret(key) and not _unset(value) else value for key, value in self.items()}
+        return f"{type(self).__name__}({shown!r})"
+
+
+def _unset(value: Any) -> bool:
+    return value is None or (isinstance(value, (str, list, tuple, dict)) and not value)
 
 
 def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

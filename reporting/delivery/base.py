@@ -10,7 +10,7 @@ desk must still end up with exactly one ticket.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -66,9 +66,14 @@ class PermanentFailure(DeliveryError):
     (authentication, validation). An operator must look."""
 
 
+@runtime_checkable
 class Connector(Protocol):
     """A desk. Implementations raise :class:`TemporaryFailure` or
-    :class:`PermanentFailure`, never anything else, for desk problems."""
+    :class:`PermanentFailure`, never anything else, for desk problems.
+
+    Runtime-checkable so that tests can assert ``isinstance(c, Connector)``
+    (which checks the method names only; ``tests/test_architecture.py``
+    compares the signatures too)."""
 
     def create_ticket(self, ticket: Ticket) -> Delivered:
         """Create the ticket, or return the existing one for ``ticket.ref``."""

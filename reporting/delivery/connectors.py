@@ -77,7 +77,9 @@ def connector_for(
         return maildir_factory(destination.path)
     if isinstance(destination, LocalDestination):
         if local_factory is None:
-            raise ValueError(f"destination {destination_url!r} is the tool's own queue; no local queue is available here")
+            raise ValueError(
+                f"destination {destination_url!r} is the tool's own queue; no local queue is available here"
+            )
         return local_factory(destination.queue)
     if isinstance(destination, SmtpDestination):
         username = secrets.get("smtp_user") or None
@@ -112,4 +114,5 @@ def connector_for(
             timeout=timeout,
             customer_user=destination.customer_user,
         )
-    raise ValueError(f"destination {destination_url!r} has no connector")  # pragma: no cover - parse_destination is exhaustive
+    # Unreachable: parse_destination knows no other kind.
+    raise ValueError(f"destination {destination_url!r} has no connector")  # pragma: no cover

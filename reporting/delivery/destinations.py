@@ -15,7 +15,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parseaddr
-from typing import Union
 from urllib.parse import parse_qs, quote, urlsplit
 
 SEVERITIES = frozenset({"emergency", "high", "normal"})
@@ -95,7 +94,7 @@ class LocalDestination:
     kind: str = "local"
 
 
-Destination = Union[MaildirDestination, SmtpDestination, ZendeskDestination, ZnunyDestination, LocalDestination]
+Destination = MaildirDestination | SmtpDestination | ZendeskDestination | ZnunyDestination | LocalDestination
 
 
 def without_query(destination_url: str) -> str:
@@ -125,7 +124,10 @@ def parse_destination(url: str) -> Destination:
     url = url.strip()
     scheme, sep, rest = url.partition(":")
     if not sep:
-        raise ValueError(f"destination {url!r} has no scheme (expected maildir:, smtp://, zendesk+https://, znuny+https:// or local:)")
+        raise ValueError(
+            f"destination {url!r} has no scheme "
+            "(expected maildir:, smtp://, zendesk+https://, znuny+https:// or local:)"
+        )
     scheme = scheme.lower()
     if scheme == "maildir":
         return _parse_maildir(url, rest)
@@ -144,7 +146,9 @@ def _parse_maildir(url: str, rest: str) -> MaildirDestination:
     if rest.startswith("///"):
         rest = rest[2:]
     elif rest.startswith("//"):
-        raise ValueError(f"destination {url!r}: a Maildir is a local path, write maildir:<path> or maildir:///<absolute path>")
+        raise ValueError(
+            f"destination {url!r}: a Maildir is a local path, write maildir:<path> or maildir:///<absolute path>"
+        )
     if not rest:
         raise ValueError(f"destination {url!r}: the Maildir path is missing")
     if "\x00" in rest:
@@ -154,7 +158,9 @@ def _parse_maildir(url: str, rest: str) -> MaildirDestination:
 
 def _parse_local(url: str, rest: str) -> LocalDestination:
     if not _LOCAL_QUEUE.fullmatch(rest):
-        raise ValueError(f"destination {url!r}: a local queue name is lower-case letters, digits and '-' (e.g. local:functionaries)")
+        raise ValueError(
+            f"destination {url!r}: a local queue name is lower-case letters, digits and '-' (e.g. local:functionaries)"
+        )
     return LocalDestination(queue=rest)
 
 
@@ -212,7 +218,8 @@ def _http_base(parts, port: int | None, url: str) -> tuple[str, str]:
 
 def _address(url: str, value: str, what: str) -> str:
     name, address = parseaddr(value)
-    if not address or address != value.strip() or address.count("@") != 1 or address.startswith("@") or address.endswith("@"):
+    if (not address or address != value.strip() or address.count("@") != 1
+            or address.startswith("@") or address.endswith("@")):
         raise ValueError(f"destination {url!r}: {what} {value!r} is not a plain e-mail address")
     return address
 
@@ -274,7 +281,10 @@ def _parse_znuny(url: str) -> ZnunyDestination:
     _, base = _http_base(parts, port, url)
     path = parts.path.rstrip("/")
     if not path:
-        raise ValueError(f"destination {url!r}: the web service path is missing (e.g. /otrs/nph-genericinterface.pl/Webservice/<Name>)")
+        raise ValueError(
+            f"destination {url!r}: the web service path is missing "
+            "(e.g. /otrs/nph-genericinterface.pl/Webservice/<Name>)"
+        )
     params = _query(url, parts.query, {"queue", "reference_field", "customer"}, prefixes=("route.",))
     queue = params.get("queue", "").strip()
     if not queue:
@@ -284,7 +294,9 @@ def _parse_znuny(url: str) -> ZnunyDestination:
         if key.startswith("route."):
             operation = key[len("route."):]
             if operation not in ZNUNY_OPERATIONS:
-                raise ValueError(f"destination {url!r}: unknown operation in {key!r} (known: {', '.join(ZNUNY_OPERATIONS)})")
+                raise ValueError(
+                    f"destination {url!r}: unknown operation in {key!r} (known: {', '.join(ZNUNY_OPERATIONS)})"
+                )
             try:
                 method, route = parse_znuny_route(value)
             except ValueError as error:
@@ -292,7 +304,9 @@ def _parse_znuny(url: str) -> ZnunyDestination:
             routes[operation] = f"{method} {route}"
     reference_field = params.get("reference_field", "IncidentReportRef")
     if not _DYNAMIC_FIELD_NAME.fullmatch(reference_field):
-        raise ValueError(f"destination {url!r}: reference_field {reference_field!r} is not a dynamic field name (letters and digits)")
+        raise ValueError(
+            f"destination {url!r}: reference_field {reference_field!r} is not a dynamic field name (letters and digits)"
+        )
     customer = _address(url, params["customer"], "customer") if "customer" in params else None
     return ZnunyDestination(
         base_url=base + quote(path, safe="/.-_~"),
@@ -328,7 +342,9 @@ class Rule:
         )
 
 
-def route(rules: Sequence[Rule], default: str, category: str, severity: str, wiki: str, share_with_functionaries: bool) -> str:
+def route(
+    rules: Sequence[Rule], default: str, category: str, severity: str, wiki: str, share_with_functionaries: bool
+) -> str:
     """Return the destination of the first matching rule, else ``default``.
 
     Order is the operator's: put the narrow rules (emergencies, child safety)
@@ -407,7 +423,9 @@ def rules_from_config(raw: object) -> list[Rule]:
                 values = _string_set(value, f"{where}: key {key!r}")
                 if field_name == "severities" and not values <= SEVERITIES:
                     unknown = ", ".join(sorted(values - SEVERITIES))
-                    raise ValueError(f"{where}: key {key!r}: unknown severity {unknown} (known: {', '.join(sorted(SEVERITIES))})")
+                    raise ValueError(
+                        f"{where}: key {key!r}: unknown severity {unknown} (known: {', '.join(sorted(SEVERITIES))})"
+                    )
                 fields[field_name] = values
         if "destination" not in fields:
             raise ValueError(f"{where}: key 'destination' is missing")

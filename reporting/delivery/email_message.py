@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import binascii
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import quoprimime
 from email.generator import Generator
 from email.message import EmailMessage
@@ -27,7 +27,7 @@ from email.utils import format_datetime
 
 from reporting.delivery.base import Ticket
 
-_MAX_LINE = default_policy.max_line_length  # 78, what EmailMessage folds and encodes to
+_MAX_LINE: int = default_policy.max_line_length or 78  # 78, what EmailMessage folds and encodes to
 _ATOMS = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
 # A bare addr-spec, which the address parser writes back unchanged.
 _PLAIN_ADDRESS = re.compile(rf"{_ATOMS}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
@@ -44,7 +44,7 @@ def build_message(ticket: Ticket, sender: str, recipient: str, date: datetime | 
     message["To"] = recipient
     message["Subject"] = ticket.subject
     message["Message-ID"] = ticket.message_id
-    message["Date"] = format_datetime(date or datetime.now(timezone.utc))
+    message["Date"] = format_datetime(date or datetime.now(UTC))
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
     message.set_content(ticket.body, subtype="plain", charset="utf-8", cte="quoted-printable")
@@ -82,7 +82,7 @@ def plain_message_bytes(ticket: Ticket, sender: str, recipient: str, date: datet
         ("To", recipient),
         ("Subject", ticket.subject),
         ("Message-ID", ticket.message_id),
-        ("Date", format_datetime(date or datetime.now(timezone.utc))),
+        ("Date", format_datetime(date or datetime.now(UTC))),
         ("Auto-Submitted", "auto-generated"),
         ("X-Auto-Response-Suppress", "All"),
     ]
@@ -105,7 +105,7 @@ def plain_message_bytes(ticket: Ticket, sender: str, recipient: str, date: datet
                'Content-Disposition: attachment; filename="report.json"', "MIME-Version: 1.0"], attachment, nl),
     ]
     # The generator picks the boundary avoiding the flattened parts, joined by its line separator.
-    boundary = Generator._make_boundary(nl.join(parts))
+    boundary = Generator._make_boundary(nl.join(parts))  # type: ignore[attr-defined]  # private, not in the stubs
     top = [f"{name}: {value}" for name, value in headers]
     top += ["MIME-Version: 1.0", f'Content-Type: multipart/mixed; boundary="{boundary}"']
     body = f"--{boundary}{nl}" + f"{nl}--{boundary}{nl}".join(parts) + f"{nl}--{boundary}--{nl}"

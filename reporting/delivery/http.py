@@ -34,8 +34,12 @@ def send(session: requests.Session, method: str, url: str, *, timeout: float, **
     try:
         return session.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
     except requests.exceptions.SSLError as error:
-        raise PermanentFailure(f"TLS error talking to the desk ({type(error).__name__}); check its certificate") from error
-    except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema) as error:
+        raise PermanentFailure(
+            f"TLS error talking to the desk ({type(error).__name__}); check its certificate"
+        ) from error
+    except (
+        requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema
+    ) as error:
         raise PermanentFailure(f"unusable desk URL: {short(error)}") from error
     except requests.exceptions.Timeout as error:
         raise TemporaryFailure(f"desk did not answer within {timeout:g} s") from error

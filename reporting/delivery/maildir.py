@@ -13,7 +13,7 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-from reporting.delivery.base import Delivered, Ticket, TemporaryFailure
+from reporting.delivery.base import Delivered, TemporaryFailure, Ticket
 from reporting.delivery.email_message import message_bytes
 
 
@@ -31,8 +31,8 @@ class MaildirConnector:
         try:
             for sub in ("tmp", "new", "cur"):
                 (self.path / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
-            existing = [p for p in (self.path / "new").glob(key + "*")] + \
-                       [p for p in (self.path / "cur").glob(key + "*")]
+            existing = list((self.path / "new").glob(key + "*")) + \
+                       list((self.path / "cur").glob(key + "*"))
             if existing:
                 return Delivered(ticket_id=key)
             data = message_bytes(ticket, self.sender, self.recipient)

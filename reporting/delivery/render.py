@@ -59,8 +59,10 @@ def render_body(report: Report) -> str:
         (_en("reporting-desk-submitted"), report.created_at.strftime("%Y-%m-%d %H:%M UTC")),
         (_en("reporting-desk-reporter"), reporter.username),
         (_en("reporting-desk-reporter-language"), report.reporter_lang),
-        (_en("reporting-desk-reporter-blocked"), _en("reporting-desk-yes" if reporter.blocked else "reporting-desk-no")),
-        (_en("reporting-desk-share"), _en("reporting-desk-yes" if report.share_with_functionaries else "reporting-desk-no")),
+        (_en("reporting-desk-reporter-blocked"),
+         _en("reporting-desk-yes" if reporter.blocked else "reporting-desk-no")),
+        (_en("reporting-desk-share"),
+         _en("reporting-desk-yes" if report.share_with_functionaries else "reporting-desk-no")),
     ]
     if reporter.editcount is not None:
         facts.append((_en("reporting-desk-reporter-editcount"), str(reporter.editcount)))
@@ -72,7 +74,8 @@ def render_body(report: Report) -> str:
     lines += ["", _en("reporting-desk-reported-users")]
     lines += [f"  - {user}" for user in report.reported_users] or ["  " + _en("reporting-desk-none")]
     lines += ["", _en("reporting-desk-evidence")]
-    lines += [f"  {number}. {link}" for number, link in enumerate(report.evidence, 1)] or ["  " + _en("reporting-desk-none")]
+    lines += ([f"  {number}. {link}" for number, link in enumerate(report.evidence, 1)]
+              or ["  " + _en("reporting-desk-none")])
     if report.evidence_facts:
         lines += ["", _en("reporting-desk-evidence-facts"), *render_facts(report.evidence_facts)]
     elif report.evidence_state == "pending":
@@ -138,7 +141,8 @@ def render_facts(facts: Sequence[ResolvedLink]) -> list[str]:
 
 def render_evidence_followup(report: Report) -> str:
     """The note added to a ticket when the facts arrive after the ticket did."""
-    return "\n".join([_en("reporting-desk-evidence-followup", report.ref), "", *render_facts(report.evidence_facts)]) + "\n"
+    lines = [_en("reporting-desk-evidence-followup", report.ref), "", *render_facts(report.evidence_facts)]
+    return "\n".join(lines) + "\n"
 
 
 def render_ticket(report: Report) -> Ticket:

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import smtplib
-import socket
 import ssl
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -19,7 +18,9 @@ from reporting.delivery.base import Delivered, PermanentFailure, TemporaryFailur
 from reporting.delivery.email_message import build_message, plain_message_bytes
 
 
-def build_followup_message(ticket: Ticket, sender: str, recipient: str, text: str, date: datetime | None = None) -> EmailMessage:
+def build_followup_message(
+    ticket: Ticket, sender: str, recipient: str, text: str, date: datetime | None = None
+) -> EmailMessage:
     """A follow-up note threaded under the report's first message.
 
     Its Message-ID derives from the report reference and the note's text, so
@@ -33,7 +34,7 @@ def build_followup_message(ticket: Ticket, sender: str, recipient: str, text: st
     message["Message-ID"] = f"<report-{ticket.ref}-followup-{digest}@incident-reporting.toolforge.org>"
     message["In-Reply-To"] = ticket.message_id
     message["References"] = ticket.message_id
-    message["Date"] = format_datetime(date or datetime.now(timezone.utc))
+    message["Date"] = format_datetime(date or datetime.now(UTC))
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
     message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
@@ -113,7 +114,7 @@ class SmtpConnector:
             raise TemporaryFailure(f"SMTP error ({type(error).__name__})") from error
         except ssl.SSLCertVerificationError as error:
             raise PermanentFailure("the SMTP server's TLS certificate does not verify") from error
-        except (socket.timeout, TimeoutError) as error:
+        except TimeoutError as error:
             raise TemporaryFailure(f"the SMTP server did not answer within {self.timeout:g} s") from error
         except OSError as error:
             raise TemporaryFailure(f"could not reach the SMTP server ({type(error).__name__})") from error

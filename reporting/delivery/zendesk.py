@@ -15,8 +15,8 @@ import re
 import requests
 
 from reporting.delivery.base import Delivered, PermanentFailure, TemporaryFailure, Ticket
-from reporting.retry_after import parse_retry_after
 from reporting.delivery.http import json_object, send, short
+from reporting.retry_after import parse_retry_after
 
 PRIORITIES = frozenset({"urgent", "high", "normal", "low"})
 STATUS_MAP = {
@@ -82,7 +82,8 @@ class ZendeskConnector:
         shown = json_object(response).get("ticket")
         if not isinstance(shown, dict):
             raise TemporaryFailure("Zendesk answered without the ticket")
-        return STATUS_MAP.get(shown.get("status"))
+        status = shown.get("status")
+        return STATUS_MAP.get(status) if isinstance(status, str) else None
 
     def add_followup(self, ticket: Ticket, ticket_id: str, text: str) -> None:
         body = {"ticket": {"comment": {"body": text, "public": False}}}
@@ -140,7 +141,8 @@ class ZendeskConnector:
         if status == 429 or status == 409 or status >= 500:
             raise TemporaryFailure(detail, retry_after=retry_after)
         if 300 <= status < 400:
-            raise PermanentFailure(f"{detail}: redirect to {short(response.headers.get('Location', '?'))}; check the base URL")
+            location = short(response.headers.get("Location", "?"))
+            raise PermanentFailure(f"{detail}: redirect to {location}; check the base URL")
         raise PermanentFailure(detail)
 
 
@@ -155,7 +157,9 @@ def _error_code(response: requests.Response) -> str | None:
 
 
 def _is_id(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0 or isinstance(value, str) and value.isdigit()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value > 0
+    return isinstance(value, str) and value.isdigit()
 
 
 def _ticket_id(ticket_id: str) -> str:

@@ -37,8 +37,8 @@ import requests
 
 from reporting.delivery.base import Delivered, PermanentFailure, TemporaryFailure, Ticket
 from reporting.delivery.destinations import ZNUNY_DEFAULT_ROUTES, parse_znuny_route
-from reporting.retry_after import parse_retry_after
 from reporting.delivery.http import json_body, send, short
+from reporting.retry_after import parse_retry_after
 
 PRIORITY_NAMES = {"urgent": "5 very high", "high": "4 high", "normal": "3 normal", "low": "2 low"}
 DEFAULT_CUSTOMER_USER = "tools.incident-reporting@toolforge.org"
@@ -179,17 +179,25 @@ class ZnunyConnector:
         if not isinstance(candidates, list) or not all(str(c).isdigit() for c in candidates):
             raise TemporaryFailure("Znuny answered TicketSearch with malformed ticket ids")
         if len(candidates) > _MAX_CANDIDATES:
-            raise PermanentFailure("Znuny's TicketSearch returned many tickets for one reference: its filter is not applied; check the route")
+            raise PermanentFailure(
+                "Znuny's TicketSearch returned many tickets for one reference: "
+                "its filter is not applied; check the route"
+            )
         for candidate in sorted(candidates, key=lambda value: int(value)):
             found = self._get(str(candidate))
             fields = {f.get("Name"): f.get("Value") for f in found.get("DynamicField") or [] if isinstance(f, dict)}
             if fields.get(self.reference_field) == ref:
                 number = found.get("TicketNumber")
-                return Delivered(ticket_id=str(found.get("TicketID", candidate)), ticket_number=str(number) if number is not None else None)
+                return Delivered(
+                    ticket_id=str(found.get("TicketID", candidate)),
+                    ticket_number=str(number) if number is not None else None,
+                )
         return None
 
     # -- sessions ------------------------------------------------------------------
-    def _call_with_session(self, operation: str, data: dict[str, Any], path_params: Mapping[str, str] | None = None) -> dict[str, Any]:
+    def _call_with_session(
+        self, operation: str, data: dict[str, Any], path_params: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
         session_id, fresh = self._current_session()
         try:
             return self._call(operation, {**data, "SessionID": session_id}, path_params)
@@ -224,7 +232,9 @@ class ZnunyConnector:
                 self._session_id = None
 
     # -- transport -------------------------------------------------------------------
-    def _call(self, operation: str, data: dict[str, Any], path_params: Mapping[str, str] | None = None) -> dict[str, Any]:
+    def _call(
+        self, operation: str, data: dict[str, Any], path_params: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
         method, route = self.routes[operation]
         path = route
         for name, value in (path_params or {}).items():
@@ -240,7 +250,9 @@ class ZnunyConnector:
         if error is not None:
             if not isinstance(error, dict):
                 raise TemporaryFailure(f"Znuny answered {operation} with a malformed Error")
-            raise ZnunyError(str(error.get("ErrorCode") or f"{operation}.Unknown"), str(error.get("ErrorMessage") or ""))
+            raise ZnunyError(
+                str(error.get("ErrorCode") or f"{operation}.Unknown"), str(error.get("ErrorMessage") or "")
+            )
         return result
 
 
@@ -278,5 +290,6 @@ def _checked(response: requests.Response, operation: str) -> dict[str, Any]:
     if status in (408, 429) or status >= 500:
         raise TemporaryFailure(detail, retry_after=retry_after)
     if 300 <= status < 400:
-        raise PermanentFailure(f"{detail}: redirect to {short(response.headers.get('Location', '?'))}; check the base URL")
+        location = short(response.headers.get("Location", "?"))
+        raise PermanentFailure(f"{detail}: redirect to {location}; check the base URL")
     raise PermanentFailure(detail)

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import functools
 import os
+from datetime import UTC, timedelta
 from datetime import date as Date
 from datetime import datetime as DateTime
-from datetime import timedelta, timezone
 from pathlib import Path
+from typing import Literal
 
 import flask_babel
 import pytz
@@ -197,11 +198,14 @@ def format_date(value: DateTime | Date, format: str = "medium") -> str:
     return flask_babel.format_date(value, format)
 
 
-def format_reltime(value: DateTime | timedelta, granularity: str = "second") -> str:
+Granularity = Literal["year", "month", "week", "day", "hour", "minute", "second"]
+
+
+def format_reltime(value: DateTime | timedelta, granularity: Granularity = "second") -> str:
     """"3 hours ago" / "in 2 days" in the user's language; a datetime is compared with now (naive = UTC)."""
     if isinstance(value, DateTime):
-        moment = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
-        value = moment - DateTime.now(timezone.utc)
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        value = moment - DateTime.now(UTC)
     return format_timedelta(value, granularity=granularity, add_direction=True, locale=babel_locale(current_language()))
 
 

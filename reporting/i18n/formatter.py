@@ -15,7 +15,6 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Union
 
 from reporting.i18n.languages import PLURAL_CATEGORY_ORDER
 
@@ -58,7 +57,7 @@ class Gender:
     forms: tuple[Nodes, ...]
 
 
-Node = Union[str, Param, Plural, Gender]
+Node = str | Param | Plural | Gender
 Nodes = tuple[Node, ...]
 
 _MAGIC = re.compile(r"\{\{\s*(PLURAL|GENDER)\s*:", re.IGNORECASE)
@@ -176,8 +175,7 @@ def _make_magic(kind: str, arg: Nodes, forms: list[Nodes]) -> Node:
     explicit: list[tuple[int, Nodes]] = []
     for form in forms:
         head = form[0] if form else ""
-        match = _EXPLICIT_FORM.match(head) if isinstance(head, str) else None
-        if match is None:
+        if not isinstance(head, str) or (match := _EXPLICIT_FORM.match(head)) is None:
             positional.append(form)
             continue
         rest = head[match.end() :]
@@ -226,7 +224,7 @@ def plurals(nodes: Nodes) -> list[Plural]:
     return found
 
 
-Number = Union[int, float, Decimal]
+Number = int | float | Decimal
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import re
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
@@ -545,7 +546,9 @@ def generated_table_source(fallbacks: dict[str, tuple[str, ...]], directions: di
     for code in sorted(directions):
         lines.append(f"    {code!r}: {directions[code]!r},")
     lines.append("}")
-    lines.append('"""Codes whose Messages file sets $rtl -> "rtl"/"ltr"; other codes inherit along their fallback chain."""')
+    lines.append(
+        '"""Codes whose Messages file sets $rtl -> "rtl"/"ltr"; other codes inherit along their fallback chain."""'
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -656,7 +659,7 @@ def plural_categories(lang: str) -> tuple[str, ...]:
     return tuple(category for category in PLURAL_CATEGORY_ORDER if category in tags)
 
 
-def plural_category(lang: str, number: object) -> str:
+def plural_category(lang: str, number: float | Decimal) -> str:
     """The CLDR plural category of ``number`` in ``lang`` ("one", "few", ...)."""
     return babel_locale(lang).plural_form(number)
 
