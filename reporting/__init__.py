@@ -21,8 +21,8 @@ from reporting.components import Components
 from reporting.config import Config, ConfigError, load_config, on_toolforge
 from reporting.identity import login, role_lookup
 from reporting.identity.session import current_user
-from reporting.logs import configure_logging
 from reporting.intake.submission import MAX_BODY_BYTES
+from reporting.logs import configure_logging
 from reporting.version import __version__  # noqa: F401  (the package's version, re-exported)
 from reporting.views import api, errors, evidence, pages, security
 from reporting.wiki.user_agent import policy_user_agent

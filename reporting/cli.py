@@ -107,7 +107,8 @@ def init_app(app: Flask, components: Components) -> None:
     app.cli.add_command(group)
 
 
-def run_worker(components: Components, once: bool, poll_seconds: float = 2.0, lease_seconds: float = 300.0, threads: int = 4) -> int:
+def run_worker(components: Components, once: bool, poll_seconds: float = 2.0, lease_seconds: float = 300.0,
+               threads: int = 4) -> int:
     """Run the delivery worker of the current app until done (``once``) or SIGTERM/SIGINT.
 
     The signal only sets a flag: the delivery in flight finishes and is

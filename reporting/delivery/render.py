@@ -17,7 +17,7 @@ from typing import Any, cast
 
 from reporting.delivery.base import Ticket
 from reporting.delivery.report_json import ReportDocument, ReporterDocument
-from reporting.evidence.types import ResolvedLink
+from reporting.evidence.types import Analysis, ResolvedLink
 from reporting.i18n import msg_text
 from reporting.storage.records import Report
 
@@ -85,7 +85,7 @@ def render_body(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _fact_lines(link: dict) -> list[str]:
+def _fact_lines(link: ResolvedLink) -> list[str]:
     """What one resolved link says, as indented English lines."""
     if "error" in link:
         return [_en(f"reporting-evidence-error-{link['error']}")]
@@ -109,7 +109,7 @@ def _fact_lines(link: dict) -> list[str]:
         rows.append((_en("reporting-evidence-size"), f"{link['size_change']:+d}"))
     flags = [_en(f"reporting-evidence-flag-{name.replace('_', '-')}")
              for name in ("deleted", "revision_deleted", "suppressed", "cross_page", "reversed") if link.get(name)]
-    analysis = link.get("analysis") or {}
+    analysis: Analysis | dict[str, Any] = link.get("analysis") or {}
     if analysis.get("structured_data"):
         flags.append(_en("reporting-evidence-flag-structured-data"))
     if flags:
@@ -121,10 +121,11 @@ def _fact_lines(link: dict) -> list[str]:
     if analysis.get("mentions"):
         rows.append((_en("reporting-evidence-mentions"), ", ".join(analysis["mentions"])))
     lines = [f"{label}: {value}" for label, value in rows]
-    for key, label in (("added_text", "reporting-evidence-added"), ("removed_text", "reporting-evidence-removed")):
-        if analysis.get(key):
+    for text, label in ((analysis.get("added_text"), "reporting-evidence-added"),
+                        (analysis.get("removed_text"), "reporting-evidence-removed")):
+        if text:
             lines.append(f"{_en(label)}:")
-            lines += [f"  | {line}" for line in analysis[key].splitlines()]
+            lines += [f"  | {line}" for line in text.splitlines()]
     if link.get("analysis_unavailable"):
         lines.append(_en(f"reporting-evidence-analysis-unavailable-{link['analysis_unavailable']}"))
     return lines

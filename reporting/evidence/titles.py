@@ -197,8 +197,8 @@ def resolve_special_page(
     """``SpecialPageFactory::resolveAlias``: (canonical name, subpage, siteinfo_missing).
 
     ``dbkey`` is the title after ``Special:`` in database form; the subpage keeps it (underscores
-    for spaces), exactly as MediaWiki passes it to the special page.  ``siteinfo_missing`` is True when the name is not English
-    and the wiki's aliases could not be read, so the caller can say "try again later" rather
+    for spaces), exactly as MediaWiki passes it to the special page.  ``siteinfo_missing`` is True when the
+    name is not English and the wiki's aliases could not be read, so the caller can say "try again later" rather
     than "unsupported".
     """
     name, slash, sub = dbkey.partition("/")

@@ -135,7 +135,7 @@ class WikiBatch:
         plans = [self._plan(link, nexts) for link in links]
         self.fetch_revisions(plan[0] for plan in plans if plan[0])
         plans = [self._plan(link, nexts) for link in links]
-        for link, (old_id, new_id) in zip(links, plans):
+        for link, (old_id, new_id) in zip(links, plans, strict=True):
             new = self.revisions.get(new_id) if new_id else None
             old = self.revisions.get(old_id) if old_id else None
             describe_change(link, old_id, new_id, old, new, self.namespaces)

@@ -232,7 +232,7 @@ def _word_changes(old: str, new: str) -> tuple[list[str], list[str]]:
         elif tag == "delete":
             lost += old_lines[i1:i2]
         elif tag == "replace":
-            pairs = (list(zip(old_lines[i1:i2], new_lines[j1:j2])) if i2 - i1 == j2 - j1
+            pairs = (list(zip(old_lines[i1:i2], new_lines[j1:j2], strict=True)) if i2 - i1 == j2 - j1
                      else [("\n".join(old_lines[i1:i2]), "\n".join(new_lines[j1:j2]))])
             for old_part, new_part in pairs:
                 more_gained, more_lost = _token_changes(old_part, new_part)

@@ -21,7 +21,6 @@ from reporting.identity import role_lookup
 from reporting.identity import session as sessions
 from reporting.identity.oauth import InMemoryReplayGuard, LoginError, OAuthSettings, finish_login, start_login
 from reporting.identity.roles import ApiClient, GlobalUserInfoError
-from reporting.identity.usernames import canonical_username
 from reporting.identity.session import (
     LOGIN_METHOD_KEY,
     ROLES_DUE_KEY,
@@ -32,6 +31,7 @@ from reporting.identity.session import (
     sign_in,
     sign_out,
 )
+from reporting.identity.usernames import canonical_username
 from reporting.wiki.user_agent import policy_user_agent
 
 log = logging.getLogger(__name__)

@@ -12,12 +12,13 @@ tables by migration 1), which is why they check before they alter.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, inspect, select
+from sqlalchemy import Connection, DefaultClause, Engine, inspect, select
 
 from reporting.storage import schema
+
 log = logging.getLogger(__name__)
 
 
@@ -45,7 +46,8 @@ def _evidence_and_retention_columns(connection: Connection) -> None:
             continue
         column = table.c[name]
         ddl = column.type.compile(dialect=connection.dialect)
-        default = f" DEFAULT '{column.server_default.arg}'" if column.server_default is not None else ""
+        server_default = column.server_default
+        default = f" DEFAULT '{server_default.arg}'" if isinstance(server_default, DefaultClause) else ""
         null = "" if column.nullable else " NOT NULL"
         connection.exec_driver_sql(f"ALTER TABLE reports ADD COLUMN {name} {ddl}{default}{null}")
     indexes = {index["name"] for index in inspect(connection).get_indexes("reports")}
@@ -86,6 +88,6 @@ def migrate(engine: Engine) -> int:
             log.info("applying migration %d: %s", number, description)
             apply(connection)
             connection.execute(schema.schema_version.insert().values(
-                version=number, applied_at=datetime.now(timezone.utc).replace(tzinfo=None)))
+                version=number, applied_at=datetime.now(UTC).replace(tzinfo=None)))
         version = number
     return version

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from reporting.i18n import msg_text, current_language
+from reporting.i18n import current_language, msg_text
 
 # HTTP status -> (code, message key)
 _KNOWN = {

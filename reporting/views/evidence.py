@@ -28,7 +28,8 @@ def with_messages(links: Sequence[EvidenceLink], lang: str) -> list[EvidenceLink
         if "error" in link:
             link["message"] = msg_text(f"reporting-evidence-error-{link['error']}", lang=lang)
         elif link.get("status") == "unresolved":
-            link["message"] = msg_text(f"reporting-evidence-unresolved-{link.get('reason', 'internal-error')}", lang=lang)
+            reason = link.get("reason", "internal-error")
+            link["message"] = msg_text(f"reporting-evidence-unresolved-{reason}", lang=lang)
         out.append(link)
     return out
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from reporting.version import __version__
 from reporting.intake.submission import CATEGORIES, MAX_DESCRIPTION_CHARS, MAX_EVIDENCE_LINKS, MAX_REPORTED_USERS
+from reporting.version import __version__
 
 _ERRORS = {
     "description": "Problems, each with the field, a stable code and a message in the user's language.",
@@ -69,7 +69,8 @@ def openapi_document() -> dict[str, Any]:
                     "required": ["delivered", "queued", "message", "contacts"],
                     "properties": {
                         "delivered": {"type": "boolean", "description": "The emergency desk has the report."},
-                        "queued": {"type": "boolean", "description": "Saved, not yet delivered; the worker keeps trying."},
+                        "queued": {"type": "boolean",
+                                   "description": "Saved, not yet delivered; the worker keeps trying."},
                         "message": {"type": "string", "description": "What happened, in the user's language."},
                         "contacts": {"type": "string", "description": "Emergency contacts, in the user's language."},
                     }},

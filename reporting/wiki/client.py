@@ -98,7 +98,8 @@ class WikiClient:
         `max_retry_wait` seconds is not waited for: the wiki counts as unavailable now.
         `maxlag` (e.g. 5) is for background jobs, as Wikimedia asks. A `session` given here
         serves the thread that builds the client; other threads get sessions of their own."""
-        if not user_agent or user_agent.lower().startswith(("python-requests", "python-urllib")) or "(" not in user_agent:
+        generic = user_agent.lower().startswith(("python-requests", "python-urllib"))
+        if not user_agent or generic or "(" not in user_agent:
             raise ValueError("a descriptive User-Agent with contact details is required")
         self.user_agent = user_agent
         self.timeout = timeout
