@@ -76,6 +76,7 @@ def tickets_by_ref(desk: FakeZendesk) -> dict[str, list[int]]:
     return found
 
 
+@pytest.mark.slow  # hundreds of reports through the app and the worker
 def test_desk_down_while_200_reports_are_submitted_then_every_one_arrives_once(tmp_path, database_url):
     port = free_port()  # nothing listens: the desk is down
     app = zendesk_app(tmp_path, database_url, port, **{"delivery.synchronous": True})
@@ -111,6 +112,7 @@ def test_desk_down_while_200_reports_are_submitted_then_every_one_arrives_once(t
         desk.stop()
 
 
+@pytest.mark.slow  # hundreds of reports through the app and the worker
 def test_emergency_behind_a_backlog_of_500_is_delivered_first(tmp_path, database_url):
     port = free_port()
     app = zendesk_app(tmp_path, database_url, port, **{"delivery.synchronous": False})
