@@ -30,7 +30,11 @@ run: $(VENV)/.stamp-runtime $(INSTANCE)/encryption.key
 worker: $(VENV)/.stamp-runtime $(INSTANCE)/encryption.key
 	$(VENV)/bin/flask --app app reporting worker
 
+# The script installs and starts what the suite needs from the machine (Debian
+# packages, MariaDB), and only checks when all is there.
+# PYTEST_ARGS='-m "not slow"' make test skips the slow stress tests.
 test: $(VENV)/.stamp-dev lint
+	./scripts/test-environment.sh
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 # Static checks, part of `make test` (so CI runs them).

@@ -44,6 +44,9 @@ FAST = ("--poll-seconds", "0.05", "--lease-seconds", "2")
 THREADS = 4  # the worker command's default: deliveries in flight per process
 KILL_TEST_THREADS = 2  # fewer, so the 300 deliveries outlast several kills
 
+# Each test runs worker processes for seconds: `PYTEST_ARGS='-m "not slow"' make test` skips them.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def mariadb_url():
