@@ -1,8 +1,10 @@
 """Configuration: embedded defaults → private ``config.yaml`` → ``TOOL_*`` envvars.
 
-Every setting is declared once in :data:`SETTINGS` with its type, default and
-documentation; the README's configuration table is generated from the same
-list (``flask --app app reporting config-doc``), so the two cannot drift.
+Every setting is declared once, with its type, default and documentation:
+the shared ones in :data:`SETTINGS` here, the others by the module that uses
+them (:func:`register_settings`). The README's configuration table is
+generated from the same declarations (``python -m reporting config-doc``), so
+the two cannot drift.
 
 Nested keys are written with a dot here (``oauth.consumer_key``), nested
 mappings in ``config.yaml`` and a double underscore in envvars

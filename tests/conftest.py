@@ -2,7 +2,7 @@
 
 Storage-related tests take the ``database_url`` fixture, which is
 parametrized over SQLite and the local MariaDB (a throw-away database per
-test module, dropped afterwards), so the same assertions hold on both.
+test, dropped afterwards), so the same assertions hold on both.
 """
 from __future__ import annotations
 

@@ -34,6 +34,7 @@ from reporting.delivery.maildir import MaildirConnector
 from reporting.delivery.smtp import SmtpConnector
 from reporting.delivery.zendesk import ZendeskConnector
 from reporting.delivery.znuny import ZnunyConnector
+from reporting.storage import Stores
 from reporting.storage.crypto import Sealer, decode_key, generate_key
 
 PACKAGE_DIR = Path(reporting.__file__).resolve().parent
@@ -386,3 +387,27 @@ def test_settings_named_like_secrets_are_declared_secret():
         named_secret = bool(words & set(re.split(r"[._]", setting.key)))
         if named_secret and setting.key not in NOT_SECRET:
             assert setting.secret, f"{setting.key} sounds secret: declare it secret=True or list it in NOT_SECRET"
+
+
+def test_the_app_and_its_components_show_no_secret(tmp_path):
+    """The composition root holds every secret the tool has; neither it nor
+    the objects it hands out show one."""
+    key, old_key = generate_key(), generate_key()
+    sentinels = {"secret_key": "sentinel-session-Qz1", "oauth.consumer_secret": "sentinel-oauth-Qz2",
+                 "delivery.smtp_password": "sentinel-smtp-Qz3", "delivery.zendesk_api_token": "sentinel-zendesk-Qz4",
+                 "delivery.znuny_password": "sentinel-znuny-Qz5", "toolsdb_password": "sentinel-toolsdb-Qz6"}
+    app = reporting.create_app(overrides={
+        **sentinels, "encryption_key": key, "encryption_old_keys": [old_key],
+        "oauth.consumer_key": "public-key", "delivery.smtp_user": "user", "delivery.zendesk_email": "a@b.example",
+        "delivery.znuny_user": "agent", "instance_path": str(tmp_path / "instance"), "local_development": True,
+    }, environ={})
+    components = app.extensions["reporting"]
+    secrets = [*sentinels.values(), *_key_forms(key), *_key_forms(old_key)]
+    for holder in (components, components.stores, components.delivery, components.intake, components.immediate,
+                   components.report_evidence, components.evidence, components.registry_refresh):
+        assert_hides(holder, secrets)
+
+
+def test_stores_do_not_show_the_database_password():
+    stores = Stores.open("mysql+pymysql://s51234:sentinel-db-Qz8@127.0.0.1:9/s51234__reports", Sealer(generate_key()))
+    assert_hides(stores, ["sentinel-db-Qz8"])

@@ -175,11 +175,9 @@ class WikiBatch:
     def resolve_pages(self, links: list[ResolvedLink]) -> None:
         lookups: tuple[tuple[Literal["title", "pageid"], str], ...] = (("title", "titles"), ("pageid", "pageids"))
         for key, param in lookups:
-            subset = [link for link in links if link.get(key) not in (None, "")]
-            values = list(dict.fromkeys(str(link[key]) for link in subset))
+            subset, chunks = _batches(links, key)
             found: dict[str, dict[str, Any]] = {}
-            for start in range(0, len(values), BATCH):
-                chunk = values[start:start + BATCH]
+            for chunk in chunks:
                 data = self.client.query_all(self.api_url, {
                     "prop": "info|revisions", param: "|".join(chunk),
                     "rvprop": REVISION_PROPS_NO_CONTENT, "rvslots": "main",
@@ -213,11 +211,9 @@ class WikiBatch:
     def resolve_users(self, links: list[ResolvedLink]) -> None:
         lookups: tuple[tuple[Literal["user", "userid"], str], ...] = (("user", "ususers"), ("userid", "ususerids"))
         for key, param in lookups:
-            subset = [link for link in links if link.get(key) not in (None, "")]
-            values = list(dict.fromkeys(str(link[key]) for link in subset))
+            subset, chunks = _batches(links, key)
             found: dict[str, dict[str, Any]] = {}
-            for start in range(0, len(values), BATCH):
-                chunk = values[start:start + BATCH]
+            for chunk in chunks:
                 data = self.client.get(self.api_url, {
                     "action": "query", "list": "users", param: "|".join(chunk),
                     "usprop": "blockinfo|editcount|registration|groups",
@@ -315,3 +311,11 @@ def _next_anchor(link: ResolvedLink) -> int | None:
     if link["kind"] == "revision" and link.get("direction") == "next":
         return link["revid"]
     return None
+
+
+def _batches(links: list[ResolvedLink], key: str) -> tuple[list[ResolvedLink], list[list[str]]]:
+    """The links that name a ``key`` (title, page id, user...), and its distinct
+    values in chunks of :data:`BATCH`, one API request each."""
+    subset = [link for link in links if link.get(key) not in (None, "")]
+    values = list(dict.fromkeys(str(link[key]) for link in subset))  # type: ignore[literal-required]
+    return subset, [values[start:start + BATCH] for start in range(0, len(values), BATCH)]

@@ -9,15 +9,14 @@ from reporting.delivery.base import Delivered, PermanentFailure, TemporaryFailur
 from reporting.delivery.zendesk import ZendeskConnector
 from tests.delivery.conftest import make_ticket
 from tests.fakes.http_server import free_port
-from tests.fakes.zendesk import FakeZendesk
+from tests.fakes.zendesk import AGENT_EMAIL, AGENT_TOKEN, FakeZendesk, standard_desk
 
-EMAIL = "reports@example.org"
-TOKEN = "zd-token"
+EMAIL, TOKEN = AGENT_EMAIL, AGENT_TOKEN
 
 
 @pytest.fixture
 def desk():
-    with FakeZendesk(email=EMAIL, api_token=TOKEN, groups={360001}, custom_fields={77}) as fake:
+    with standard_desk() as fake:
         yield fake
 
 

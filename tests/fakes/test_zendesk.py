@@ -10,15 +10,14 @@ import json
 import pytest
 import requests
 
-from tests.fakes.zendesk import FakeZendesk
+from tests.fakes.zendesk import AGENT_EMAIL, AGENT_TOKEN, standard_desk
 
-EMAIL = "reports@example.org"
-TOKEN = "zd-token"
+EMAIL, TOKEN = AGENT_EMAIL, AGENT_TOKEN
 
 
 @pytest.fixture
 def desk():
-    with FakeZendesk(email=EMAIL, api_token=TOKEN, groups={360001}, custom_fields={77}) as fake:
+    with standard_desk() as fake:
         yield fake
 
 
@@ -58,7 +57,7 @@ def test_fake_rejects_malformed_tickets(desk, method, path, body):
 
 @pytest.mark.parametrize(
     "auth",
-    [None, (EMAIL, TOKEN), (f"{EMAIL}/token", "wrong"), (f"other@example.org/token", TOKEN)],
+    [None, (EMAIL, TOKEN), (f"{EMAIL}/token", "wrong"), ("other@example.org/token", TOKEN)],
 )
 def test_fake_requires_token_auth(desk, auth):
     response = requests.post(desk.base_url + "/api/v2/tickets", auth=auth, json={"ticket": {"comment": {"body": "x"}}}, timeout=2)

@@ -33,6 +33,10 @@ TICKET_KEYS = {"subject", "comment", "requester", "priority", "type", "tags", "e
 COMMENT_KEYS = {"body", "html_body", "public"}
 _TICKET_PATH = re.compile(r"/api/v2/tickets/(\d+)(?:\.json)?")
 
+#: The agent whose API token the tests' desk accepts.
+AGENT_EMAIL = "reports@example.org"
+AGENT_TOKEN = "zd-token"
+
 
 class FakeZendesk(FakeHTTPServer):
     def __init__(self, email: str = "reports@example.org", api_token: str = "secret-token", groups: set[int] | None = None,
@@ -236,3 +240,8 @@ class FakeZendesk(FakeHTTPServer):
                 if key in update:
                     ticket[key] = update[key]
         return Response.json(200, {"ticket": ticket, "audit": {"ticket_id": ticket_id}})
+
+
+def standard_desk() -> FakeZendesk:
+    """The desk the Zendesk tests use: :data:`AGENT_EMAIL`'s token, group 360001, custom field 77."""
+    return FakeZendesk(email=AGENT_EMAIL, api_token=AGENT_TOKEN, groups={360001}, custom_fields={77})
