@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from reporting import cli, i18n
+from reporting import cli, i18n, worker_job
 from reporting.components import Components
 from reporting.config import Config, ConfigError, load_config, on_toolforge
 from reporting.identity import login, role_lookup
@@ -93,7 +93,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     configure_logging()
 
-    components = Components.build(config, instance)
+    toolforge = on_toolforge(environ)
+    components = Components.build(config, instance, toolforge=toolforge)
     # For tests and `flask shell`; the tool's own code is handed what it uses.
     app.extensions["reporting"] = components
 
@@ -109,4 +110,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     app.register_blueprint(evidence.create_blueprint(components.evidence))
     errors.init_app(app)
     cli.init_app(app, components)
+    worker_in_web = config["delivery.worker_in_web"]
+    if worker_in_web is True or (worker_in_web == "auto" and not toolforge):
+        worker_job.start_with_first_request(app, components)
     return app

@@ -12,10 +12,12 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from reporting.components import Components
-from reporting.delivery.worker import run_workers
-from reporting.housekeeping import INTERVAL_SECONDS as MAINTENANCE_INTERVAL_SECONDS
+from reporting.delivery.destinations import without_query
 from reporting.intake.eligibility import BAR_REASONS, bar, unbar
 from reporting.storage.crypto import generate_key
+from reporting.storage.database import utcnow
+from reporting.storage.outbox import DEFAULT_LEASE
+from reporting.worker_job import run_job, touch
 
 
 def write_instance_keys(instance: Path) -> list[str]:
@@ -50,19 +52,60 @@ def init_app(app: Flask, components: Components) -> None:
     @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
     @click.option("--poll-seconds", type=click.FloatRange(min=0.01), default=2.0, show_default=True,
                   help="Wait between looks at an empty outbox.")
-    @click.option("--lease-seconds", type=click.FloatRange(min=1.0), default=300.0, show_default=True,
-                  help="How long a claimed row stays with this worker if it dies mid-delivery.")
+    @click.option("--lease-seconds", type=click.FloatRange(min=1.0), default=DEFAULT_LEASE.total_seconds(),
+                  show_default=True, help="How long a claim lasts unless renewed: a dead worker's rows are "
+                  "delivered again this soon. Renewed while a delivery runs.")
     @click.option("--threads", type=click.IntRange(1, 32), default=4, show_default=True,
                   help="Deliveries in flight at once (each claims one row at a time).")
-    def worker_command(once: bool, poll_seconds: float, lease_seconds: float, threads: int) -> None:
+    @click.option("--heartbeat-file", type=click.Path(dir_okay=False, path_type=Path),
+                  help="Touched on every turn; the job's health check deletes it (see jobs.yaml).")
+    def worker_command(once: bool, poll_seconds: float, lease_seconds: float, threads: int,
+                       heartbeat_file: Path | None) -> None:
         """Deliver queued reports, emergencies first (a continuous job; SIGTERM stops it cleanly)."""
-        run_worker(components, once=once, poll_seconds=poll_seconds, lease_seconds=lease_seconds,
-                   threads=threads)
+        run_worker(components, once=once, poll_seconds=poll_seconds, threads=threads,
+                   lease=timedelta(seconds=lease_seconds), heartbeat_file=heartbeat_file)
 
     @group.command("deliver")
     def deliver_command() -> None:
         """Deliver every due outbox row once and exit (same as ``worker --once``)."""
         run_worker(components, once=True)
+
+    @group.command("outbox")
+    def outbox_command() -> None:
+        """List the reports no desk has yet: pending, claimed or failed (no content)."""
+        entries = components.stores.outbox.entries()
+        if not entries:
+            click.echo("nothing waiting: every report is with a desk")
+            return
+        now = utcnow()
+        click.echo("ref                      state    attempts  age       destination / last error")
+        for entry in entries:
+            state = entry.state
+            if entry.claimed_until is not None and entry.claimed_until > now:
+                state = "claimed"
+            click.echo(f"{entry.ref}  {state:<8} {entry.attempts:>8}  {_age(now - entry.created_at):<8}  "
+                       f"{without_query(entry.destination)}")
+            if entry.last_error:
+                click.echo(f"{'':<45}{entry.last_error[:100]}")
+
+    @group.command("requeue")
+    @click.option("--ref", "refs", multiple=True, help="A report reference (repeatable).")
+    @click.option("--failed", is_flag=True, help="Every row a desk refused permanently.")
+    @click.option("--reroute", is_flag=True, help="Choose each row's destination again with the current rules.")
+    def requeue_command(refs: tuple[str, ...], failed: bool, reroute: bool) -> None:
+        """Send undelivered reports again (after a desk or its address was fixed)."""
+        if not refs and not failed:
+            raise click.UsageError("say which rows: --ref REF (repeatable) and/or --failed")
+        router = components.delivery.router
+        done = components.stores.outbox.requeue(refs, failed=failed,
+                                                reroute=router.destination_for if reroute else None)
+        for entry, destination in done:
+            moved = f" -> {without_query(destination)}" if destination != entry.destination else ""
+            click.echo(f"requeued {entry.ref} ({without_query(entry.destination)}{moved})")
+        missing = set(refs) - {entry.ref for entry, _ in done}
+        for ref in sorted(missing):
+            click.echo(f"not requeued {ref}: unknown, already delivered, or being delivered right now")
+        click.echo(f"{len(done)} requeued")
 
     @group.command("bar")
     @click.argument("username")
@@ -107,35 +150,29 @@ def init_app(app: Flask, components: Components) -> None:
     app.cli.add_command(group)
 
 
-def run_worker(components: Components, once: bool, poll_seconds: float = 2.0, lease_seconds: float = 300.0,
-               threads: int = 4) -> int:
-    """Run the delivery worker of the current app until done (``once``) or SIGTERM/SIGINT.
+def run_worker(components: Components, once: bool, poll_seconds: float = 2.0, threads: int = 4,
+               lease: timedelta | None = None, heartbeat_file: Path | None = None) -> int:
+    """Run the delivery job until done (``once``) or SIGTERM/SIGINT.
 
     The signal only sets a flag: the delivery in flight finishes and is
     recorded before the worker exits, so a deploy never strands a claim.
     """
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
-    housekeeping = None
-    if not once:
-        # Evidence retries, the daily sitematrix refresh and retention, beside delivery.
-        def maintain() -> None:
-            while not stop.is_set():
-                components.maintain(stop)
-                stop.wait(MAINTENANCE_INTERVAL_SECONDS)
-        housekeeping = threading.Thread(target=maintain, name="maintenance", daemon=True)
-        housekeeping.start()
     try:
-        delivered = run_workers(components.stores.outbox, components.delivery.connectors.connector_for, threads,
-                                stop, once=once,
-                                lease=timedelta(seconds=lease_seconds), poll_seconds=poll_seconds)
-        if once:
-            components.maintain()
+        delivered = run_job(components, stop, once=once, threads=threads, poll_seconds=poll_seconds, lease=lease,
+                            heartbeat=touch(heartbeat_file) if heartbeat_file else None)
     finally:
-        stop.set()
-        if housekeeping is not None:
-            housekeeping.join(30)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     click.echo(f"delivered {delivered}")
     return delivered
+
+
+def _age(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 86400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} d"

@@ -17,6 +17,7 @@ from reporting.cases.retention import purge_expired_reports
 from reporting.config import Config, ConfigError
 from reporting.delivery.configure import Delivery, delivery_from_config
 from reporting.delivery.immediate import ImmediateDelivery
+from reporting.delivery.leases import LeaseKeeper
 from reporting.evidence.report_facts import ReportEvidence
 from reporting.evidence.service import Evidence
 from reporting.housekeeping import run_maintenance
@@ -61,23 +62,26 @@ class Components:
     stores: Stores
     evidence: Evidence
     delivery: Delivery
+    leases: LeaseKeeper
     immediate: ImmediateDelivery
     report_evidence: ReportEvidence
     registry_refresh: RegistryRefresh
     intake: Intake
 
     @classmethod
-    def build(cls, config: Config, instance_path: Path, migrate: bool = True) -> Components:
+    def build(cls, config: Config, instance_path: Path, migrate: bool = True, toolforge: bool = False) -> Components:
+        """``toolforge``: refuse what only works on a developer's machine (a container-local Maildir)."""
         stores = open_stores(config, instance_path)
         if migrate:
             stores.migrate()
-        delivery = delivery_from_config(config, instance_path)
+        delivery = delivery_from_config(config, instance_path, toolforge=toolforge)
         user_agent = policy_user_agent(config)
         evidence = Evidence(WikiClient(user_agent, timeout=config["wikis.timeout_seconds"]),
                             config["wikis.extra"], stores.wiki_registry.load)
         connectors = delivery.connectors
+        leases = LeaseKeeper(stores.outbox)
         immediate = ImmediateDelivery(stores.outbox, connectors.connector_for,
-                                      float(config["delivery.emergency_timeout_seconds"]))
+                                      float(config["delivery.emergency_timeout_seconds"]), leases)
         report_evidence = ReportEvidence(stores.reports, stores.outbox, stores.audit, evidence,
                                          connectors.connector_for)
         registry_refresh = RegistryRefresh(
@@ -90,7 +94,7 @@ class Components:
             submit_client=WikiClient(user_agent, timeout=config["wikis.submit_timeout_seconds"], max_retries=0),
             synchronous=bool(config["delivery.synchronous"]))
         return cls(config=config, instance_path=instance_path, stores=stores, evidence=evidence,
-                   delivery=delivery, immediate=immediate, report_evidence=report_evidence,
+                   delivery=delivery, leases=leases, immediate=immediate, report_evidence=report_evidence,
                    registry_refresh=registry_refresh, intake=intake)
 
     def purge_expired(self) -> int:

@@ -43,6 +43,13 @@ def parse_bool(value: Any) -> bool:
     raise ValueError("expected a boolean (1/0, true/false)")
 
 
+def parse_auto_bool(value: Any) -> bool | str:
+    """``auto``, or a boolean."""
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return "auto"
+    return parse_bool(value)
+
+
 def parse_int(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError("expected an integer")
@@ -170,6 +177,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("delivery.synchronous", parse_bool, True,
             "Deliver right after submit inside the web request (the embedded default). "
             "Production runs the worker job instead and may turn this off."),
+    Setting("delivery.worker_in_web", parse_auto_bool, "auto",
+            "Run the delivery job (retries, stranded reports, evidence retries, retention) inside the web "
+            "process. `auto`: on unless on Toolforge, where the `worker` job of `jobs.yaml` does it."),
     Setting("delivery.rules", parse_list_of_mappings, [],
             "Routing rules, first match wins: a list of mappings with `destination` and any of "
             "`category`/`categories`, `severity`/`severities`, `wiki`/`wikis`, `consented` (see "

@@ -62,6 +62,8 @@ def make_app(tmp_path: Path, database_url: str | None = None, **overrides):
         "instance_path": str(tmp_path / "instance"),
         "dev_login": True,
         "local_development": True,
+        # No delivery threads behind every test app; tests that want the job ask for it.
+        "delivery.worker_in_web": False,
     }
     if database_url:
         settings["database_url"] = database_url

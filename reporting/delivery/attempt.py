@@ -5,11 +5,17 @@ right after a submit. Exactly-once at the desk comes from two halves: the
 outbox lease (only one worker holds a row at a time) and the connectors'
 idempotency on the report reference (a crash after "ticket created" and
 before "marked delivered" re-delivers to the same ticket).
+
+Once the desk has answered, its answer is recorded even through a database
+blip (:func:`record_outcome` retries for a while): a lost "delivered" would
+send the report again when the lease runs out.
 """
 from __future__ import annotations
 
 import logging
 import random
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from reporting.delivery.base import Connector, PermanentFailure, TemporaryFailure
@@ -20,6 +26,14 @@ from reporting.storage.outbox import OutboxStore
 from reporting.storage.records import OutboxItem
 
 log = logging.getLogger(__name__)
+
+#: How long an outcome is retried before the row is left to its lease.
+RECORD_OUTCOME_SECONDS = 60.0
+
+
+class OutcomeNotRecorded(Exception):
+    """The desk answered but the database kept refusing to record it; the
+    row comes due again when its lease ends (idempotent desks keep one ticket)."""
 
 BASE_BACKOFF_SECONDS = 30.0
 # Emergencies retry sooner: someone may be in danger while the desk is down.
@@ -45,7 +59,28 @@ def retry_at(item: OutboxItem, now: datetime, retry_after: float | None = None) 
     return now + timedelta(seconds=backoff_delay(item.attempts, retry_after, emergency=item.priority == 0))
 
 
-def deliver_item(outbox: OutboxStore, item: OutboxItem, connector: Connector, now: datetime | None = None) -> bool:
+def record_outcome(write: Callable[[], None], ref: str, what: str, deadline_seconds: float = RECORD_OUTCOME_SECONDS,
+                   sleep: Callable[[float], None] = time.sleep) -> None:
+    """Run ``write`` until it succeeds, backing off, for up to ``deadline_seconds``.
+
+    Raises :class:`OutcomeNotRecorded` when the database stayed unavailable.
+    """
+    deadline = time.monotonic() + deadline_seconds
+    wait = 0.25
+    while True:
+        try:
+            write()
+            return
+        except Exception as error:
+            if time.monotonic() + wait > deadline:
+                raise OutcomeNotRecorded(f"{what} of {ref} not recorded") from error
+            log.warning("recording %s of %s failed; trying again in %.2f s", what, ref, wait, exc_info=True)
+            sleep(wait)
+            wait = min(wait * 2, 5.0)
+
+
+def deliver_item(outbox: OutboxStore, item: OutboxItem, connector: Connector, now: datetime | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> bool:
     """Deliver one claimed row; True when the desk has it.
 
     Log lines name the reference and the desk's error, never report content.
@@ -58,13 +93,16 @@ def deliver_item(outbox: OutboxStore, item: OutboxItem, connector: Connector, no
         next_attempt = retry_at(item, now, error.retry_after)
         log.warning("delivery of %s failed (attempt %d), retrying in %.0f s: %s",
                     item.ref, item.attempts, (next_attempt - now).total_seconds(), error)
-        outbox.mark_retry(item, str(error), next_attempt)
+        message = str(error)
+        record_outcome(lambda: outbox.mark_retry(item, message, next_attempt), item.ref, "a retry", sleep=sleep)
         return False
     except PermanentFailure as error:
         log.error("ALERT delivery of %s refused permanently by %s: %s", item.ref,
                   without_query(item.destination), error)
-        outbox.mark_failed(item, str(error))
+        refusal = str(error)
+        record_outcome(lambda: outbox.mark_failed(item, refusal), item.ref, "a refusal", sleep=sleep)
         return False
-    outbox.mark_delivered(item, delivered.ticket_id, delivered.ticket_number)
+    record_outcome(lambda: outbox.mark_delivered(item, delivered.ticket_id, delivered.ticket_number),
+                   item.ref, "the delivery", sleep=sleep)
     log.info("delivered %s as ticket %s", item.ref, delivered.ticket_number or delivered.ticket_id)
     return True

@@ -45,8 +45,12 @@ class Router:
     default: str
 
     def destination_of(self, submission: Submission) -> str:
-        return route(self.rules, self.default, submission.category, submission.severity,
-                     submission.wiki, submission.share_with_functionaries)
+        return self.destination_for(submission.category, submission.severity, submission.wiki,
+                                    submission.share_with_functionaries)
+
+    def destination_for(self, category: str, severity: str, wiki: str, share_with_functionaries: bool) -> str:
+        """The same from a stored report's routing facts (re-routing needs no decryption)."""
+        return route(self.rules, self.default, category, severity, wiki, share_with_functionaries)
 
 
 class ConnectorPool:
@@ -98,12 +102,30 @@ class Delivery:
     connectors: ConnectorPool = field(repr=False)
 
 
-def delivery_from_config(config: Config, instance_path: Path) -> Delivery:
+def unreachable_reason(destination: str, toolforge: bool) -> str | None:
+    """Why reports sent to ``destination`` would reach no human, or None.
+
+    - ``local:`` queues: nobody can open them yet (the functionary
+      workspace does not exist), so a report filed there is read by no one.
+    - ``maildir:`` on Toolforge: the web and job containers have no shared
+      disk (``mount: none``) and lose their files on restart.
+    """
+    kind = parse_destination(destination).kind
+    if kind == "local":
+        return ("local queues (local:...) are refused until the functionary workspace exists: "
+                "nobody could read a report filed there")
+    if kind == "maildir" and toolforge:
+        return ("a Maildir on Toolforge is inside the container and lost on restart: "
+                "route to a desk (smtp://, zendesk+https://, znuny+https://)")
+    return None
+
+
+def delivery_from_config(config: Config, instance_path: Path, toolforge: bool = False) -> Delivery:
     """Parse and check ``delivery.rules``, ``delivery.default`` and the desk secrets.
 
     Raises :class:`ConfigError` naming the key when a rule or destination is
-    malformed, a destination lacks a required secret, or its connector cannot
-    be built.
+    malformed, cannot reach a human (:func:`unreachable_reason`), lacks a
+    required secret, or its connector cannot be built.
     """
     try:
         rules = rules_from_config(config.get("delivery.rules") or [])
@@ -131,4 +153,7 @@ def delivery_from_config(config: Config, instance_path: Path) -> Delivery:
             pool.build(destination)
         except ValueError as error:
             raise _invalid(config_key, f"{where}: {error}") from None
+        reason = unreachable_reason(destination, toolforge)
+        if reason is not None:
+            raise _invalid(config_key, f"{where} ({without_query(destination)}): {reason}")
     return Delivery(router=Router(tuple(rules), default), connectors=pool)

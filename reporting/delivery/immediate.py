@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import timedelta
 
 from reporting.delivery.base import Connector
+from reporting.delivery.leases import LeaseKeeper
 from reporting.delivery.worker import Worker
-from reporting.storage.outbox import DEFAULT_LEASE, OutboxStore
+from reporting.storage.outbox import OutboxStore
 from reporting.storage.records import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -26,14 +26,15 @@ class ImmediateDelivery:
     configured default)."""
 
     def __init__(self, outbox: OutboxStore, connector_for: Callable[[str, float | None], Connector],
-                 emergency_timeout: float) -> None:
+                 emergency_timeout: float, keeper: LeaseKeeper) -> None:
         self.outbox = outbox
         self.connector_for = connector_for
         self.emergency_timeout = emergency_timeout
+        self.keeper = keeper
 
-    def deliver(self, report_id: int, timeout: float | None = None, lease: timedelta = DEFAULT_LEASE) -> bool:
+    def deliver(self, report_id: int, timeout: float | None = None) -> bool:
         """Deliver one report's outbox row in this thread; True when the desk has it."""
-        item = self.outbox.claim_report(report_id, lease=lease)
+        item = self.outbox.claim_report(report_id, lease=self.keeper.lease)
         if item is None:  # a worker has it already
             return False
         return self._deliver_claimed(item, timeout)
@@ -44,11 +45,11 @@ class ImmediateDelivery:
         The attempt runs in a helper thread so that the request answers on
         time even if a desk is slow in ways a socket timeout does not bound
         (several round trips, DNS). A late attempt is not abandoned: it still
-        finishes and records its outcome, and its short lease lets the worker
-        take over if this process dies.
+        finishes and records its outcome (its lease renewed meanwhile), and
+        the worker takes over within a lease if this process dies.
         """
         timeout = self.emergency_timeout
-        item = self.outbox.claim_report(report_id, lease=timedelta(seconds=max(60.0, 6 * timeout)))
+        item = self.outbox.claim_report(report_id, lease=self.keeper.lease)
         if item is None:
             return False
         outcome: list[bool] = []
@@ -64,4 +65,5 @@ class ImmediateDelivery:
 
     def _deliver_claimed(self, item: OutboxItem, timeout: float | None) -> bool:
         # The worker's own handling: the same retries, alerts and crash safety.
-        return Worker(self.outbox, lambda destination: self.connector_for(destination, timeout)).deliver(item)
+        return Worker(self.outbox, lambda destination: self.connector_for(destination, timeout),
+                      lease=self.keeper.lease, keeper=self.keeper).deliver(item)

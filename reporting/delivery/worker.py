@@ -15,22 +15,25 @@ time, so an emergency waits for at most one delivery per thread.
 Stopping: :meth:`Worker.run` returns after the delivery in flight once
 ``stop`` is set (the CLI sets it on SIGTERM, which Toolforge sends before
 SIGKILL), so a normal shutdown never leaves a claimed row behind. A worker
-that dies anyway (SIGKILL, OOM) leaves its row leased until the lease
-expires; another worker then delivers it again, and the connector's
-idempotency on the report reference keeps it one ticket.
+that dies anyway (SIGKILL, OOM) leaves its row leased until its short lease
+runs out (a live worker renews it, :mod:`reporting.delivery.leases`);
+another worker then delivers it again, and the connector's idempotency on
+the report reference keeps it one ticket.
 """
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from reporting.config import ConfigError
-from reporting.delivery.attempt import deliver_item, retry_at
+from reporting.delivery.attempt import OutcomeNotRecorded, deliver_item, retry_at
 from reporting.delivery.base import Connector
 from reporting.delivery.destinations import without_query
+from reporting.delivery.leases import LeaseKeeper
 from reporting.storage.database import utcnow
 from reporting.storage.outbox import DEFAULT_LEASE, OutboxStore
 from reporting.storage.records import OutboxItem
@@ -45,10 +48,13 @@ class Worker:
     """Delivers due outbox rows, most urgent first, one at a time.
 
     ``connector_for(destination)`` returns the connector of a destination URL
-    (:meth:`reporting.delivery.configure.ConnectorPool.connector_for`). ``lease`` must be
-    longer than one delivery can take (connectors bound every network wait).
-    ``clock`` is the time the outbox is read and written with (tests move it
-    forward instead of sleeping through backoffs).
+    (:meth:`reporting.delivery.configure.ConnectorPool.connector_for`).
+    ``keeper`` renews the lease of the row in flight, so a slow delivery keeps
+    its row while a dead worker's row comes due again within a lease; without
+    one (tests) a delivery must finish within ``lease``. ``clock`` is the time
+    the outbox is read and written with (tests move it forward instead of
+    sleeping through backoffs). ``heartbeat``, if given, is called on every
+    turn of :meth:`run` (the job's health check watches it).
     """
 
     outbox: OutboxStore
@@ -56,6 +62,8 @@ class Worker:
     lease: timedelta = DEFAULT_LEASE
     poll_seconds: float = DEFAULT_POLL_SECONDS
     clock: Callable[[], datetime] = utcnow
+    keeper: LeaseKeeper | None = None
+    heartbeat: Callable[[], None] | None = None
     delivered: int = field(default=0, init=False)
     attempted: int = field(default=0, init=False)
 
@@ -82,7 +90,12 @@ class Worker:
             self.outbox.mark_retry(item, f"no connector: {error}", retry_at(item, self.clock()))
             return False
         try:
-            ok = deliver_item(self.outbox, item, connector, now=self.clock())
+            with self.keeper.hold(item) if self.keeper is not None else nullcontext():
+                ok = deliver_item(self.outbox, item, connector, now=self.clock())
+        except OutcomeNotRecorded:
+            log.exception("ALERT the desk's answer for %s could not be recorded; the row comes due again "
+                          "when its lease ends", item.ref)
+            return False
         except Exception as error:  # a bug or the database: retry later
             log.exception("delivery of %s crashed; it is retried", item.ref)
             try:
@@ -114,6 +127,8 @@ class Worker:
         before = self.delivered
         log.info("delivery worker started")
         while not stop.is_set():
+            if self.heartbeat is not None:
+                self.heartbeat()
             try:
                 outcome = self.deliver_next()
             except Exception:  # database unreachable: wait and try again
@@ -128,13 +143,17 @@ class Worker:
 
 def run_workers(outbox: OutboxStore, connector_for: Callable[[str], Connector], threads: int, stop: threading.Event,
                 once: bool = False, lease: timedelta = DEFAULT_LEASE,
-                poll_seconds: float = DEFAULT_POLL_SECONDS) -> int:
+                poll_seconds: float = DEFAULT_POLL_SECONDS, keeper: LeaseKeeper | None = None,
+                heartbeat: Callable[[], None] | None = None) -> int:
     """Run ``threads`` workers side by side until done (``once``) or ``stop``; return deliveries.
 
     The calling thread only waits, so it stays free to receive signals and
-    set ``stop``; every worker then finishes its delivery in flight.
+    set ``stop``; every worker then finishes its delivery in flight. The
+    workers share one lease keeper (``keeper``, or one of their own).
     """
-    workers = [Worker(outbox, connector_for, lease=lease, poll_seconds=poll_seconds) for _ in range(threads)]
+    keeper = keeper or LeaseKeeper(outbox, lease)
+    workers = [Worker(outbox, connector_for, lease=lease, poll_seconds=poll_seconds, keeper=keeper,
+                      heartbeat=heartbeat) for _ in range(threads)]
     runners = [threading.Thread(target=worker.run_once if once else worker.run, args=(stop,),
                                 name=f"delivery-{number}", daemon=True)
                for number, worker in enumerate(workers)]

@@ -12,7 +12,8 @@ tables by migration 1), which is why they check before they alter.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, DefaultClause, Engine, inspect, select
@@ -70,13 +71,45 @@ def current_version(connection: Connection) -> int:
         schema.schema_version.c.version.desc()).limit(1)).scalar() or 0
 
 
+MIGRATION_LOCK_SECONDS = 300
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """Serialise migrations across processes.
+
+    Several web replicas and workers may start at once on an empty database.
+    MariaDB commits DDL implicitly, so transactions cannot keep two of them
+    from creating the same table; a named lock (per database: lock names are
+    server-wide, and ToolsDB is shared) makes the others wait, then find the
+    work done. On SQLite every migration already runs in its own ``BEGIN
+    IMMEDIATE`` transaction and checks the version first.
+    """
+    if engine.dialect.name not in ("mysql", "mariadb"):
+        yield
+        return
+    with engine.connect() as connection:
+        name = "CONCAT(DATABASE(), '.reporting-migrations')"
+        got = connection.exec_driver_sql(f"SELECT GET_LOCK({name}, {MIGRATION_LOCK_SECONDS})").scalar()
+        if got != 1:
+            raise RuntimeError(f"another process held the migration lock for {MIGRATION_LOCK_SECONDS} s")
+        try:
+            yield
+        finally:
+            connection.exec_driver_sql(f"SELECT RELEASE_LOCK({name})")
+
+
 def migrate(engine: Engine) -> int:
     """Apply pending migrations; return the resulting version.
 
-    Several replicas may start at once: the version row's primary key
-    makes a concurrent second application of the same migration fail its
-    insert, and the migrations themselves are idempotent.
+    Any number of processes may call this at once (:func:`_migration_lock`);
+    the migrations themselves are idempotent besides.
     """
+    with _migration_lock(engine):
+        return _apply_pending(engine)
+
+
+def _apply_pending(engine: Engine) -> int:
     with engine.begin() as connection:
         version = current_version(connection)
     for number, description, apply in MIGRATIONS:

@@ -9,7 +9,8 @@ statement counts in the worker's turn).
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import partial
@@ -24,13 +25,37 @@ from reporting.storage.crypto import Sealer
 from reporting.storage.database import skips_locked_rows, utcnow
 from reporting.storage.records import OutboxItem, report_from_row
 
-DEFAULT_LEASE = timedelta(minutes=5)
+#: How long a claim lasts unless renewed (:class:`reporting.delivery.leases.LeaseKeeper`):
+#: short, so a dead worker's rows are delivered again within seconds.
+DEFAULT_LEASE = timedelta(seconds=20)
 
 
 class OutboxState(StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"
     FAILED = "failed"  # the desk refused for good; an operator must act
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One undelivered row as operators see it: routing facts, no content."""
+
+    ref: str
+    state: str
+    destination: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    claimed_until: datetime | None
+    next_attempt_at: datetime
+    category: str
+    severity: str
+    wiki: str
+    share_with_functionaries: bool
+
+
+#: Re-routing: (category, severity, wiki, consented) -> destination.
+Reroute = Callable[[str, str, str, bool], str]
 
 
 class Backlog(TypedDict):
@@ -139,6 +164,24 @@ class OutboxStore:
                            open_report=partial(report_from_row, self.sealer, reports[row.report_id]))
                 for row in rows]
 
+    def renew(self, items: list[OutboxItem], lease: timedelta, now: datetime | None = None) -> int:
+        """Extend the leases of claims this process still holds; return how many.
+
+        A claim is identified by its row and its attempt number (every claim
+        counts one), so a row that has meanwhile been claimed again by
+        someone else, or delivered, is left alone.
+        """
+        until = (now or utcnow()) + lease
+        renewed = 0
+        with self.engine.begin() as connection:
+            for item in items:
+                renewed += connection.execute(
+                    update(_outbox).where(_outbox.c.id == item.id, _outbox.c.attempts == item.attempts,
+                                          _outbox.c.state == OutboxState.PENDING,
+                                          _outbox.c.claimed_until.is_not(None))
+                    .values(claimed_until=until)).rowcount
+        return renewed
+
     def row_of(self, report_id: int) -> Any | None:
         """The outbox row of a report (state, ticket id, attempts), or None."""
         with self.engine.connect() as connection:
@@ -188,6 +231,49 @@ class OutboxStore:
         return {"pending": int(pending), "failed": int(failed or 0), "oldest_pending_seconds": age(oldest),
                 "pending_emergencies": int(emergencies),
                 "oldest_pending_emergency_seconds": age(oldest_emergency)}
+
+    def entries(self) -> list[OutboxEntry]:
+        """Every row not delivered yet (pending, claimed or failed), oldest first."""
+        reports = schema.reports
+        query = (select(reports.c.ref, _outbox.c.state, _outbox.c.destination, _outbox.c.attempts,
+                        _outbox.c.last_error, _outbox.c.created_at, _outbox.c.claimed_until,
+                        _outbox.c.next_attempt_at, reports.c.category, reports.c.severity, reports.c.wiki,
+                        reports.c.share_with_functionaries)
+                 .join(reports, reports.c.id == _outbox.c.report_id)
+                 .where(_outbox.c.state != OutboxState.DELIVERED).order_by(_outbox.c.created_at, _outbox.c.id))
+        with self.engine.connect() as connection:
+            return [OutboxEntry(**row._mapping) for row in connection.execute(query)]
+
+    def requeue(self, refs: Sequence[str] = (), failed: bool = False, reroute: Reroute | None = None,
+                now: datetime | None = None) -> list[tuple[OutboxEntry, str]]:
+        """Make rows due now again: those of ``refs`` and, with ``failed``, every failed row.
+
+        With ``reroute``, each row's destination is chosen again from the
+        report's routing facts (after a desk address was fixed, say). Rows
+        leased by a delivery in flight are left alone. Returns each requeued
+        entry with its (possibly new) destination; each gets an audit entry.
+        """
+        now = now or utcnow()
+        wanted = set(refs)
+        chosen = [entry for entry in self.entries()
+                  if (entry.ref in wanted or (failed and entry.state == OutboxState.FAILED))
+                  and not (entry.claimed_until is not None and entry.claimed_until > now)]
+        done = []
+        reports = schema.reports
+        for entry in chosen:
+            destination = entry.destination
+            if reroute is not None:
+                destination = reroute(entry.category, entry.severity, entry.wiki, entry.share_with_functionaries)
+            with self.engine.begin() as connection:
+                report_id = connection.execute(select(reports.c.id).where(reports.c.ref == entry.ref)).scalar_one()
+                connection.execute(update(_outbox).where(_outbox.c.report_id == report_id,
+                                                         _outbox.c.state != OutboxState.DELIVERED)
+                                   .values(state=OutboxState.PENDING, next_attempt_at=now, claimed_until=None,
+                                           destination=destination))
+                record_in(connection, report_id, "operator", "requeued",
+                          "rerouted" if destination != entry.destination else None, now)
+            done.append((entry, destination))
+        return done
 
     def rows(self) -> Iterator[Any]:
         """Every outbox row (tests and operators)."""

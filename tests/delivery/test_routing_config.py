@@ -20,7 +20,7 @@ EMERGENCY = "smtp://mail.tools.wmcloud.org:25?to=emergency@wikimedia.org"
 LEGAL = "smtp://mail.tools.wmcloud.org:25?to=legal-reports@wikimedia.org"
 OVERSIGHT = "smtp://mail.tools.wmcloud.org:25?to=oversight-en-wp@wikipedia.org"
 TRUST_AND_SAFETY = "zendesk+https://wikimedia.zendesk.com?group=360001&tags=incident-report"
-FUNCTIONARIES = "local:functionaries"
+FUNCTIONARIES = "smtp://mail.tools.wmcloud.org:25?to=checkuser-de@wikipedia.org"
 
 # The README's example, in the order it gives.
 README_RULES = [
@@ -58,7 +58,7 @@ def test_route_follows_the_rules_in_order(services, category, wiki, share, expec
 @pytest.mark.parametrize("destination, kind", [
     (EMERGENCY, SmtpConnector),
     (TRUST_AND_SAFETY, ZendeskConnector),
-    (FUNCTIONARIES, LocalQueueConnector),
+    ("local:functionaries", LocalQueueConnector),
     ("maildir:/tmp/reports-maildir", MaildirConnector),
 ])
 def test_connector_for_builds_the_desk_of_each_destination(services, destination, kind):

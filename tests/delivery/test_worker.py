@@ -14,6 +14,9 @@ import pytest
 from reporting.storage import schema
 from reporting.delivery.attempt import EMERGENCY_BASE_BACKOFF_SECONDS
 from reporting.delivery.worker import Worker
+from reporting.components import Components
+from reporting.config import ConfigError, load_config
+from reporting.storage.crypto import generate_key
 from reporting.storage.database import utcnow
 from tests.conftest import login, make_app
 from tests.fakes.http_server import free_port
@@ -283,17 +286,22 @@ def test_a_slow_desk_cannot_hold_the_emergency_request_longer_than_the_timeout(t
     assert desk.tickets_created == 1
 
 
-def test_consented_report_routed_to_the_local_queue_is_not_stuck(tmp_path):
-    app = make_app(tmp_path, **{"delivery.rules": [{"wiki": "de.wikipedia.org", "consented": True,
-                                                    "destination": "local:functionaries"}]})
-    client = app.test_client()
-    token = login(client, "Alice")
-    body = submit(client, token, {**ORDINARY, "wiki": "de.wikipedia.org", "share_with_functionaries": True})
-    assert body["status"] == "forwarded"
-    services = app.extensions["reporting"]
-    [row] = list(services.stores.outbox.rows())
-    assert (row.destination, row.state, row.ticket_id) == ("local:functionaries", "delivered", f"local:{body['ref']}")
-    assert not (services.instance_path / "maildir").exists(), "nothing went to the default desk"
+@pytest.mark.parametrize(("settings", "toolforge", "named"), [
+    ({"delivery.rules": [{"wiki": "de.wikipedia.org", "consented": True, "destination": "local:functionaries"}]},
+     False, r"delivery\.rules.*local queues .* nobody could read"),
+    ({"delivery.rules": [{"severity": "emergency", "destination": "local:functionaries"}]},
+     False, r"delivery\.rules.*local queues"),
+    ({"delivery.default": "local:functionaries"}, False, r"delivery\.default.*local queues"),
+    ({}, True, r"delivery\.default.*Maildir on Toolforge .* lost on restart"),
+    ({"delivery.default": "maildir:/data/project/x/maildir"}, True, r"delivery\.default.*Maildir on Toolforge"),
+])
+def test_destinations_that_reach_nobody_are_refused_at_start(tmp_path, settings, toolforge, named):
+    """A local queue nobody can open yet, or a Maildir that a Toolforge container loses on restart,
+    would file reports where no human reads them: the tool refuses to start with them."""
+    config = load_config(environ={}, config_file=None, overrides={
+        "encryption_key": generate_key(), "secret_key": "s", **settings})
+    with pytest.raises(ConfigError, match=named):
+        Components.build(config, tmp_path / "instance", toolforge=toolforge)
 
 
 def test_a_row_whose_desk_was_removed_from_the_config_waits_and_alerts(tmp_path, caplog):
