@@ -24,6 +24,8 @@ from reporting.housekeeping import INTERVAL_SECONDS
 
 log = logging.getLogger(__name__)
 
+JOB_KEY = "reporting.delivery_job"
+
 
 def touch(path: Path) -> Callable[[], None]:
     """A heartbeat that touches ``path``; the job's health check deletes it
@@ -79,14 +81,14 @@ def start_in_background(components: Components, threads: int = 1) -> threading.E
 
 def start_with_first_request(app: Flask, components: Components) -> None:
     """Start :func:`start_in_background` when ``app`` serves its first request,
-    so that CLI commands built on the same app never deliver on the side."""
+    so that CLI commands built on the same app never deliver on the side.
+    Setting ``app.extensions["reporting.delivery_job"]`` (an event) stops it."""
     lock = threading.Lock()
-    started: list[threading.Event] = []
 
     @app.before_request
     def _start_delivery_job() -> None:
-        if started:
+        if JOB_KEY in app.extensions:
             return
         with lock:
-            if not started:
-                started.append(start_in_background(components))
+            if JOB_KEY not in app.extensions:
+                app.extensions[JOB_KEY] = start_in_background(components)
