@@ -154,7 +154,7 @@ def rate_at_server(server: FakeSmtp, first: int, count: int) -> float:
 def worker_env(url: str, key: str, instance: str, destination: str) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("TOOL_")}
     env.update({"TOOL_CONFIG_FILE": os.path.join(instance, "none.yaml"), "TOOL_INSTANCE_PATH": instance,
-                "TOOL_SECRET_KEY": "bench", "TOOL_ENCRYPTION_KEY": key, "TOOL_DATABASE_URL": url,
+                "TOOL_SECRET_KEY": "bench-" + generate_key(), "TOOL_ENCRYPTION_KEY": key, "TOOL_DATABASE_URL": url,
                 "TOOL_DELIVERY__DEFAULT": destination, "TOOL_DELIVERY__SENDER": SENDER})
     return env
 
@@ -202,7 +202,7 @@ def throughput(url: str, key: str) -> Iterable[tuple[str, float | str]]:
 def emergency_latency(url: str, key: str) -> Iterable[tuple[str, float | str]]:
     with FakeSmtp() as server, tempfile.TemporaryDirectory() as instance:
         destination = f"smtp://127.0.0.1:{server.port}?to={RECIPIENT}"
-        settings = {"database_url": url, "encryption_key": key, "secret_key": "bench", "instance_path": instance,
+        settings = {"database_url": url, "encryption_key": key, "secret_key": "bench-" + generate_key(), "instance_path": instance,
                     "delivery.default": destination, "delivery.synchronous": False}
         config = load_config(environ={}, overrides=settings)
         services = Components.build(config, Path(instance))

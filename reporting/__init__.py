@@ -18,11 +18,12 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from reporting import cli, i18n, worker_job
 from reporting.components import Components
-from reporting.config import Config, ConfigError, load_config, on_toolforge
+from reporting.config import Config, load_config, on_toolforge
 from reporting.identity import login, role_lookup
 from reporting.identity.session import current_user
 from reporting.intake.submission import MAX_BODY_BYTES
 from reporting.logs import configure_logging
+from reporting.startup_checks import check_startup
 from reporting.version import __version__  # noqa: F401  (the package's version, re-exported)
 from reporting.views import api, errors, evidence, pages, security
 from reporting.wiki.user_agent import policy_user_agent
@@ -37,25 +38,6 @@ def _instance_path(config: Config) -> Path:
 def _read_instance_key(instance: Path, name: str) -> str | None:
     path = instance / name
     return path.read_text(encoding="ascii").strip() if path.exists() else None
-
-
-def check_startup(config: Config, environ: Mapping[str, str]) -> None:
-    """Refuse configurations that would be unsafe, naming the key to fix."""
-    toolforge = on_toolforge(environ)
-    if config["dev_login"] and toolforge:
-        raise ConfigError("dev_login (TOOL_DEV_LOGIN) must not be enabled on Toolforge")
-    if config["dev_login"] and config["oauth.consumer_key"]:
-        raise ConfigError("dev_login (TOOL_DEV_LOGIN) cannot be combined with OAuth "
-                          "(TOOL_OAUTH__CONSUMER_KEY is set)")
-    if bool(config["oauth.consumer_key"]) != bool(config["oauth.consumer_secret"]):
-        raise ConfigError("OAuth needs both oauth.consumer_key (TOOL_OAUTH__CONSUMER_KEY) and "
-                          "oauth.consumer_secret (TOOL_OAUTH__CONSUMER_SECRET)")
-    if config["local_development"] and toolforge:
-        raise ConfigError("local_development (TOOL_LOCAL_DEVELOPMENT) must not be enabled on Toolforge")
-    for key in ("secret_key", "encryption_key"):
-        if not config[key]:
-            raise ConfigError(f"{key} is required (set TOOL_{key.upper()} with toolforge envvars, "
-                              f"or run `make run` locally to generate one under instance/)")
 
 
 def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Flask:

@@ -14,6 +14,7 @@ from flask.cli import AppGroup
 from reporting.components import Components
 from reporting.delivery.destinations import without_query
 from reporting.intake.eligibility import BAR_REASONS, bar, unbar
+from reporting.private_paths import private_dir
 from reporting.storage.crypto import generate_key
 from reporting.storage.database import utcnow
 from reporting.storage.outbox import DEFAULT_LEASE
@@ -25,7 +26,7 @@ def write_instance_keys(instance: Path) -> list[str]:
 
     Overwriting the encryption key would make every stored report unreadable.
     """
-    instance.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(instance)
     created = []
     for name in ("secret.key", "encryption.key"):
         path = instance / name

@@ -23,6 +23,7 @@ from reporting.evidence.service import Evidence
 from reporting.housekeeping import run_maintenance
 from reporting.intake.eligibility import RateLimits
 from reporting.intake.submit import Intake
+from reporting.private_paths import private_file
 from reporting.storage import Stores
 from reporting.storage.crypto import InvalidKeyError, Sealer
 from reporting.wiki.client import WikiClient
@@ -48,7 +49,8 @@ def open_stores(config: Config, instance_path: Path) -> Stores:
         raise ConfigError(f"invalid value for encryption_key (TOOL_ENCRYPTION_KEY): {error}") from None
     url = database_url(config, instance_path)
     if url.startswith("sqlite:///"):
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        # SQLite gives its -wal and -shm files the database file's mode.
+        private_file(Path(url[len("sqlite:///"):].split("?")[0]))
     try:
         return Stores.open(url, sealer)
     except Exception as error:  # SQLAlchemy's ArgumentError, unknown dialect...

@@ -13,6 +13,7 @@ tool's own desk and wiki errors, whose messages name desks, hosts and codes.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import traceback
 from types import TracebackType
@@ -87,6 +88,21 @@ class PrivateFormatter(logging.Formatter):
         return stack_info
 
 
+_QUERY_IN_REQUEST_LINE = re.compile(r'("[A-Z]+ [^ ?"]*)\?[^ "]*')
+
+
+class RequestLineWithoutQuery(logging.Filter):
+    """The development server logs every request line, query string and all:
+    a prefilled form's query names the reported user. Keep only the path."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = _QUERY_IN_REQUEST_LINE.sub(r"\1", message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
 class _StderrHandler(logging.StreamHandler):
     """Writes to whatever ``sys.stderr`` is at the time (test runners swap it)."""
 
@@ -112,6 +128,9 @@ def configure_logging(level: int = logging.INFO) -> None:
         root.addHandler(handler)
     if root.level == logging.NOTSET or root.level > level:
         root.setLevel(level)
+    werkzeug = logging.getLogger("werkzeug")
+    if not any(isinstance(existing, RequestLineWithoutQuery) for existing in werkzeug.filters):
+        werkzeug.addFilter(RequestLineWithoutQuery())
     # Flask's own handler would print app.logger's records a second time,
     # with the standard formatter; the root handler covers them.
     logging.getLogger("reporting").removeHandler(default_handler)

@@ -57,7 +57,7 @@ def database_url(request, tmp_path):
 
 def make_app(tmp_path: Path, database_url: str | None = None, **overrides):
     settings = {
-        "secret_key": "test-secret-" + secrets.token_hex(8),
+        "secret_key": "test-secret-" + secrets.token_hex(16),
         "encryption_key": generate_key(),
         "instance_path": str(tmp_path / "instance"),
         "dev_login": True,

@@ -12,6 +12,8 @@
 """
 from __future__ import annotations
 
+import secrets
+
 import ast
 import importlib
 import inspect
@@ -393,7 +395,7 @@ def test_the_app_and_its_components_show_no_secret(tmp_path):
     """The composition root holds every secret the tool has; neither it nor
     the objects it hands out show one."""
     key, old_key = generate_key(), generate_key()
-    sentinels = {"secret_key": "sentinel-session-Qz1", "oauth.consumer_secret": "sentinel-oauth-Qz2",
+    sentinels = {"secret_key": "sentinel-session-Qz1-abcdefghijklmnopqrstuvwxyz", "oauth.consumer_secret": "sentinel-oauth-Qz2",
                  "delivery.smtp_password": "sentinel-smtp-Qz3", "delivery.zendesk_api_token": "sentinel-zendesk-Qz4",
                  "delivery.znuny_password": "sentinel-znuny-Qz5", "toolsdb_password": "sentinel-toolsdb-Qz6"}
     app = reporting.create_app(overrides={

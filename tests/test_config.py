@@ -1,4 +1,5 @@
 import os
+import secrets
 from pathlib import Path
 
 import pytest
@@ -73,7 +74,7 @@ def test_toolforge_detection(tmp_path, environ, files, expected):
 
 
 def _settings(tmp_path, **extra):
-    return {"secret_key": "x" * 32, "encryption_key": generate_key(),
+    return {"secret_key": secrets.token_urlsafe(32), "encryption_key": generate_key(),
             "instance_path": str(tmp_path / "instance"), **extra}
 
 

@@ -1,6 +1,8 @@
 """The OAuth login through the Flask app, against the fake Special:OAuth and meta API."""
 from __future__ import annotations
 
+import secrets
+
 import re
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
@@ -295,7 +297,7 @@ def test_oauth_callback_is_absent_without_oauth(client):
     ({"oauth.consumer_key": "k" * 32, "oauth.consumer_secret": "s" * 40, "dev_login": True}, "dev_login"),
 ])
 def test_half_or_conflicting_login_configuration_is_refused(tmp_path, overrides, match):
-    settings = {"secret_key": "s", "encryption_key": generate_key(), "instance_path": str(tmp_path),
+    settings = {"secret_key": secrets.token_urlsafe(32), "encryption_key": generate_key(), "instance_path": str(tmp_path),
                 "dev_login": False, **overrides}
     with pytest.raises(ConfigError, match=match):
         create_app(overrides=settings, environ={})

@@ -50,9 +50,10 @@ def test_pages_have_no_inline_script_or_style(alice):
 
 
 def test_session_cookie_flags_in_production_mode(tmp_path):
-    app = make_app(tmp_path, local_development=False)
+    # Production: no development login (it needs local development mode).
+    app = make_app(tmp_path, local_development=False, dev_login=False)
     client = app.test_client()
-    client.get("/login")
+    client.get("/?uselang=de")  # a choice the session keeps
     cookie = client.get_cookie("reporting_session")
     assert cookie.http_only and cookie.secure and cookie.same_site == "Lax"
     assert "Strict-Transport-Security" in client.get("/").headers

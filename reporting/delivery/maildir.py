@@ -15,6 +15,7 @@ from pathlib import Path
 
 from reporting.delivery.base import Delivered, TemporaryFailure, Ticket
 from reporting.delivery.email_message import message_bytes
+from reporting.private_paths import private_dir
 
 
 class MaildirConnector:
@@ -30,7 +31,7 @@ class MaildirConnector:
         key = self._key(ticket.ref)
         try:
             for sub in ("tmp", "new", "cur"):
-                (self.path / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+                private_dir(self.path / sub)
             existing = list((self.path / "new").glob(key + "*")) + \
                        list((self.path / "cur").glob(key + "*"))
             if existing:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import unicodedata
 from collections.abc import Callable
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
@@ -32,6 +33,7 @@ from reporting.identity.session import (
     sign_out,
 )
 from reporting.identity.usernames import canonical_username
+from reporting.startup_checks import is_loopback_host
 from reporting.wiki.user_agent import policy_user_agent
 
 log = logging.getLogger(__name__)
@@ -154,12 +156,16 @@ def create_blueprint(config: Config, roles: RoleKeeper) -> Blueprint:
         return redirect(returnto)
 
     def dev_login(returnto: str) -> Response | tuple[str, int] | str:
-        """The local development login (``TOOL_DEV_LOGIN=1`` only)."""
+        """The local development login (``TOOL_DEV_LOGIN=1`` with local development only,
+        and only for a browser on this machine: it lets anyone sign in as anyone)."""
+        if not is_loopback_host(_socket_peer()):
+            abort(404)
         if request.method != "POST":
             return render_template("dev_login.html", returnto=returnto, error=False)
-        username = canonical_username(request.form.get("username", ""))
+        typed = request.form.get("username", "")
+        username = canonical_username(typed)
         groups = tuple(sorted({g.strip() for g in request.form.get("groups", "").split(",") if g.strip()}))
-        if not username or len(username) > 255:
+        if not username or len(username) > 255 or _has_invisible_characters(typed + request.form.get("groups", "")):
             return render_template("dev_login.html", returnto=returnto, error=True), 422
         user, roles_due = roles.with_roles(SessionUser(username=username, groups=groups), "dev")
         sign_in(user, method="dev", roles_due=roles_due)
@@ -171,3 +177,16 @@ def create_blueprint(config: Config, roles: RoleKeeper) -> Blueprint:
         return redirect(url_for("pages.index"))
 
     return bp
+
+
+def _socket_peer() -> str | None:
+    """The address the connection really came from: ``ProxyFix`` would take an
+    ``X-Forwarded-For`` header anyone can send."""
+    original = request.environ.get("werkzeug.proxy_fix.orig") or {}
+    return original.get("REMOTE_ADDR") or request.environ.get("REMOTE_ADDR")
+
+
+def _has_invisible_characters(text: str) -> bool:
+    """Control, format (bidi marks, zero-width) and surrogate characters: a
+    name built with them looks like someone else's."""
+    return any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in text)

@@ -41,13 +41,22 @@ def generate_key() -> str:
 
 
 def decode_key(text: str) -> bytes:
-    """Decode a configured key, naming the problem precisely when it is wrong."""
+    """Decode a configured key, naming the problem precisely when it is wrong.
+
+    Strict: a lenient decoder drops stray characters silently, so a mangled
+    key would still "work" as some other, weaker key. A key whose bytes are
+    all one value (all zeros, say) is a placeholder, not a secret.
+    """
+    stripped = text.strip()
     try:
-        raw = base64.urlsafe_b64decode(text.strip().encode("ascii") + b"==")
+        padded = stripped.encode("ascii") + b"=" * (-len(stripped) % 4)
+        raw = base64.b64decode(padded, altchars=b"-_", validate=True)
     except (ValueError, UnicodeEncodeError):
         raise InvalidKeyError("not URL-safe base64") from None
     if len(raw) != 32:
         raise InvalidKeyError(f"must decode to 32 bytes, got {len(raw)}")
+    if len(set(raw)) < 8:
+        raise InvalidKeyError("is not random (too few distinct bytes); generate one with os.urandom(32)")
     return raw
 
 

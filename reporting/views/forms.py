@@ -41,7 +41,7 @@ def read_json_body(request: Request) -> dict[str, Any]:
         raise BadBody("invalid-utf8") from None
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than Python's stack
         raise BadBody("invalid-json") from None
     if not isinstance(data, dict):
         raise BadBody("invalid-json")

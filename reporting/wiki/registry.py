@@ -60,6 +60,11 @@ _BUILTIN_SPECIAL_WIKIS: dict[str, tuple[str, str]] = {
     "test2.wikipedia.org": ("test2wiki", "en"),
 }
 
+# Private wikis whose host fits the built-in language rule below (sitematrix: ``wg_enwiki``).
+# Other private wikis live on hosts the rule never accepts (arbcom-en.wikipedia.org,
+# sysop-it.wikipedia.org: labels too long for a language code; *.wikimedia.org: listed above only).
+_BUILTIN_PRIVATE_WIKIS = frozenset({"wg-en.wikipedia.org"})
+
 # Wikimedia's interwiki prefixes (the global interwiki map) for the wikis this tool knows.
 _FAMILY_PREFIXES: dict[str, str] = {
     "w": "wikipedia",
@@ -363,6 +368,7 @@ class WikiRegistry:
                 dbname=_builtin_dbname(lang, family),
                 api_url=_wikimedia_api_url(host),
                 lang=lang,
+                private=host in _BUILTIN_PRIVATE_WIKIS,
             )
         return None
 

@@ -1,6 +1,8 @@
 """Shared pieces of the outbox and worker tests: reports in bulk, worker processes, waiting."""
 from __future__ import annotations
 
+import secrets
+
 from tests.conftest import guarded_environment
 import os
 import subprocess
@@ -64,7 +66,7 @@ def worker_environment(database_url: str, encryption_key: str, instance: Path, *
     env.update({
         "TOOL_CONFIG_FILE": str(instance / "no-config.yaml"),
         "TOOL_INSTANCE_PATH": str(instance),
-        "TOOL_SECRET_KEY": "worker-test-secret",
+        "TOOL_SECRET_KEY": "worker-test-secret-" + secrets.token_hex(16),
         "TOOL_ENCRYPTION_KEY": encryption_key,
         "TOOL_DATABASE_URL": database_url,
         "TOOL_DELIVERY__SYNCHRONOUS": "false",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from datetime import timedelta
@@ -99,10 +100,9 @@ def test_a_delivery_slower_than_its_lease_keeps_its_row(tmp_path):
         lease = timedelta(seconds=1)
         worker = Worker(stores.outbox, lambda destination: connectors.connector_for(destination, 5.0), lease=lease,
                         keeper=LeaseKeeper(stores.outbox, lease, interval=0.2))
-        import threading
-
         delivering = threading.Thread(target=worker.deliver_next)
         delivering.start()
+        assert wait_until(lambda: desk.tickets_created == 1, timeout=10)  # claimed, and at the desk
         stolen = []
         while delivering.is_alive():
             stolen += stores.outbox.claim_due(lease=lease)

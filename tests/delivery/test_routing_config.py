@@ -1,6 +1,8 @@
 """Routing rules and desk secrets from the configuration: validated at start-up, wired into Services."""
 from __future__ import annotations
 
+import secrets
+
 import json
 import threading
 
@@ -98,7 +100,7 @@ def test_rules_can_come_from_an_envvar_as_json(tmp_path):
 
     environ = {
         "TOOL_CONFIG_FILE": str(tmp_path / "absent.yaml"),
-        "TOOL_SECRET_KEY": "s", "TOOL_ENCRYPTION_KEY": generate_key(), "TOOL_INSTANCE_PATH": str(tmp_path),
+        "TOOL_SECRET_KEY": secrets.token_urlsafe(32), "TOOL_ENCRYPTION_KEY": generate_key(), "TOOL_INSTANCE_PATH": str(tmp_path),
         "TOOL_DELIVERY__RULES": json.dumps([{"severity": ["emergency"], "destination": EMERGENCY}]),
     }
     services = create_app(environ=environ).extensions["reporting"]

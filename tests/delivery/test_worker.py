@@ -5,6 +5,8 @@ backoffs, so every test is bounded by the work it does.
 """
 from __future__ import annotations
 
+import secrets
+
 import logging
 import time
 from datetime import timedelta
@@ -299,7 +301,7 @@ def test_destinations_that_reach_nobody_are_refused_at_start(tmp_path, settings,
     """A local queue nobody can open yet, or a Maildir that a Toolforge container loses on restart,
     would file reports where no human reads them: the tool refuses to start with them."""
     config = load_config(environ={}, config_file=None, overrides={
-        "encryption_key": generate_key(), "secret_key": "s", **settings})
+        "encryption_key": generate_key(), "secret_key": secrets.token_urlsafe(32), **settings})
     with pytest.raises(ConfigError, match=named):
         Components.build(config, tmp_path / "instance", toolforge=toolforge)
 
