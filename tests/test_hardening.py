@@ -127,3 +127,32 @@ def test_the_development_server_log_keeps_no_query_string():
     assert RequestLineWithoutQuery().filter(record)
     assert "Victim" not in record.getMessage() and '"GET /report HTTP/1.1" 200' in record.getMessage()
     assert any(isinstance(f, RequestLineWithoutQuery) for f in logging.getLogger("werkzeug").filters)
+
+
+def test_a_purge_leaves_no_old_ciphertext_in_the_sqlite_files(tmp_path):
+    from datetime import timedelta
+
+    from sqlalchemy import select, update
+
+    from reporting.intake.references import new_reference
+    from reporting.intake.submission import Reporter, Submission
+    from reporting.storage import Stores, schema
+    from reporting.storage.crypto import Sealer
+    from reporting.storage.database import utcnow
+
+    path = tmp_path / "reports.sqlite3"
+    stores = Stores.open(f"sqlite:///{path}", Sealer(generate_key()))
+    stores.migrate()
+    submission = Submission(wiki="en.wikipedia.org", category="harassment", reported_users=("Troll",),
+                            evidence=(), description="what happened " * 50, share_with_functionaries=False)
+    report_id = stores.reports.create(new_reference(), submission, Reporter("Alice"), "en", "maildir:x")
+    with stores.engine.begin() as connection:
+        sealed = connection.execute(select(schema.reports.c.sealed)).scalar_one()
+        connection.execute(update(schema.reports).values(status="forwarded", updated_at=utcnow() - timedelta(days=9)))
+        connection.execute(update(schema.outbox).values(state="delivered"))
+    assert stores.reports.purge_expired(utcnow() - timedelta(days=1)) == 1
+    assert stores.reports.by_id(report_id).purged
+    pieces = [sealed[start:start + 24] for start in range(16, len(sealed) - 24, 97)]
+    leftovers = {file.name: sum(piece in file.read_bytes() for piece in pieces)
+                 for file in tmp_path.iterdir() if file.name.startswith("reports.sqlite3")}
+    assert leftovers and set(leftovers.values()) == {0}, leftovers

@@ -33,6 +33,8 @@ def make_engine(url: str) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Deleted and overwritten content is zeroed on disk, not left in free pages.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
             # Let SQLAlchemy's BEGIN be a write-intent BEGIN IMMEDIATE, so two
@@ -61,3 +63,17 @@ def skips_locked_rows(engine: Engine) -> bool:
     """Whether claims use ``FOR UPDATE SKIP LOCKED`` (MariaDB); SQLite
     serialises claimers with ``BEGIN IMMEDIATE`` instead."""
     return engine.dialect.name in ("mysql", "mariadb")
+
+
+def flush_overwritten_pages(engine: Engine) -> None:
+    """After content was wiped: on SQLite, copy the write-ahead log into the
+    database and truncate it, so the old pages (with the old ciphertext) leave
+    the WAL file too. MariaDB keeps its own logs (see the README's "Retention")."""
+    if engine.dialect.name == "sqlite":
+        # On the driver's own connection: SQLAlchemy would wrap it in a transaction,
+        # and a checkpoint cannot run inside one.
+        raw = engine.raw_connection()
+        try:
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+        finally:
+            raw.close()

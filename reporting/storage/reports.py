@@ -17,7 +17,7 @@ from reporting.intake.submission import Reporter, Submission
 from reporting.storage import schema
 from reporting.storage.audit import record_in
 from reporting.storage.crypto import Sealer
-from reporting.storage.database import skips_locked_rows, utcnow
+from reporting.storage.database import flush_overwritten_pages, skips_locked_rows, utcnow
 from reporting.storage.outbox import OutboxState, enqueue_in
 from reporting.storage.records import Report, ReportSummary, report_from_row, summary_from_row
 
@@ -166,4 +166,6 @@ class ReportStore:
                 connection.execute(update(_reports).where(_reports.c.id == report_id).values(
                     purged_at=now, evidence_state="none", evidence_next_at=None))
                 record_in(connection, report_id, "system", "purged", now=now)
+        if ids:
+            flush_overwritten_pages(self.engine)
         return len(ids)
