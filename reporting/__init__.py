@@ -64,7 +64,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
         LOCAL_DEVELOPMENT=config["local_development"],
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         MAX_FORM_MEMORY_SIZE=MAX_BODY_BYTES,
-        SESSION_COOKIE_NAME="reporting_session",
+        # __Host-: the browser accepts it only over HTTPS, for this host and path "/".
+        SESSION_COOKIE_NAME="reporting_session" if config["local_development"] else "__Host-reporting_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=not config["local_development"],
@@ -86,7 +87,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
                              components.evidence.normalize_wiki)
     app.jinja_env.globals["current_session_user"] = current_user
     app.jinja_env.globals["UserName"] = i18n.UserName  # user names as message parameters: <bdi>, GENDER
-    app.register_blueprint(login.create_blueprint(config, roles))
+    app.register_blueprint(login.create_blueprint(config, roles, components.stores.login_sessions))
     app.register_blueprint(pages.create_blueprint(components.intake, components.stores, components.evidence))
     app.register_blueprint(api.create_blueprint(components.intake, components.stores.reports))
     app.register_blueprint(evidence.create_blueprint(components.evidence))

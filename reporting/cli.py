@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 
 from reporting.components import Components
 from reporting.delivery.destinations import without_query
+from reporting.identity.usernames import canonical_username
 from reporting.intake.eligibility import BAR_REASONS, bar, unbar
 from reporting.private_paths import private_dir
 from reporting.storage.crypto import generate_key
@@ -127,6 +128,13 @@ def init_app(app: Flask, components: Components) -> None:
             click.echo("no longer barred")
         else:
             raise click.ClickException("this user was not barred")
+
+    @group.command("end-sessions")
+    @click.argument("username")
+    def end_sessions_command(username: str) -> None:
+        """Log USERNAME out everywhere now (a stolen cookie, a compromised account)."""
+        ended = components.stores.login_sessions.close_all_of(canonical_username(username))
+        click.echo(f"ended {ended} sessions")
 
     @group.command("barred")
     def barred_command() -> None:

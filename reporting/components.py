@@ -106,4 +106,4 @@ class Components:
         """One turn of the worker's housekeeping."""
         run_maintenance([self.registry_refresh.refresh_if_stale,
                          partial(self.report_evidence.resolve_pending, stop=stop),
-                         self.purge_expired], stop)
+                         self.purge_expired, self.stores.login_sessions.purge_expired], stop)

@@ -156,3 +156,39 @@ def test_a_purge_leaves_no_old_ciphertext_in_the_sqlite_files(tmp_path):
     leftovers = {file.name: sum(piece in file.read_bytes() for piece in pieces)
                  for file in tmp_path.iterdir() if file.name.startswith("reports.sqlite3")}
     assert leftovers and set(leftovers.values()) == {0}, leftovers
+
+
+def test_logout_revokes_a_copied_session_cookie(tmp_path):
+    from .conftest import login
+
+    app = make_app(tmp_path)
+    client = app.test_client()
+    login(client, "Alice")
+    copied = app.test_client()
+    copied.set_cookie("reporting_session", client.get_cookie("reporting_session").value)
+    assert copied.get("/api/v1/me").status_code == 200
+    token = client.get("/api/v1/me").get_json()["csrf_token"]
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert copied.get("/api/v1/me").status_code == 401  # the copy died with the logout
+    assert copied.get("/reports").status_code == 302
+
+
+def test_trust_and_safety_can_end_every_session_of_a_user(tmp_path):
+    from .conftest import login
+
+    app = make_app(tmp_path)
+    phone, laptop, other = app.test_client(), app.test_client(), app.test_client()
+    login(phone, "Alice")
+    login(laptop, "Alice")
+    login(other, "Bob")
+    result = app.test_cli_runner().invoke(args=["reporting", "end-sessions", "alice"])
+    assert result.exit_code == 0 and "ended 2 sessions" in result.stdout
+    assert phone.get("/api/v1/me").status_code == 401 and laptop.get("/api/v1/me").status_code == 401
+    assert other.get("/api/v1/me").status_code == 200
+    with app.extensions["reporting"].stores.engine.connect() as connection:
+        from sqlalchemy import select
+
+        from reporting.storage import schema
+
+        rows = connection.execute(select(schema.login_sessions)).all()
+    assert len(rows) == 1 and "Bob" not in repr(rows)  # keyed hashes only

@@ -54,8 +54,8 @@ def test_session_cookie_flags_in_production_mode(tmp_path):
     app = make_app(tmp_path, local_development=False, dev_login=False)
     client = app.test_client()
     client.get("/?uselang=de")  # a choice the session keeps
-    cookie = client.get_cookie("reporting_session")
-    assert cookie.http_only and cookie.secure and cookie.same_site == "Lax"
+    cookie = client.get_cookie("__Host-reporting_session")  # HTTPS only, this host only, path /
+    assert cookie.http_only and cookie.secure and cookie.same_site == "Lax" and cookie.path == "/"
     assert "Strict-Transport-Security" in client.get("/").headers
 
 

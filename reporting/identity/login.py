@@ -25,6 +25,7 @@ from reporting.identity.roles import ApiClient, GlobalUserInfoError
 from reporting.identity.session import (
     LOGIN_METHOD_KEY,
     ROLES_DUE_KEY,
+    SESSION_ID_KEY,
     SESSION_KEY,
     SessionUser,
     current_user,
@@ -34,6 +35,8 @@ from reporting.identity.session import (
 )
 from reporting.identity.usernames import canonical_username
 from reporting.startup_checks import is_loopback_host
+from reporting.storage.database import utcnow
+from reporting.storage.login_sessions import LoginSessions
 from reporting.wiki.user_agent import policy_user_agent
 
 log = logging.getLogger(__name__)
@@ -91,7 +94,7 @@ class RoleKeeper:
         session[ROLES_DUE_KEY] = due
 
 
-def create_blueprint(config: Config, roles: RoleKeeper) -> Blueprint:
+def create_blueprint(config: Config, roles: RoleKeeper, login_sessions: LoginSessions) -> Blueprint:
     bp = Blueprint("auth", __name__)
     oauth_configured = bool(config["oauth.consumer_key"] and config["oauth.consumer_secret"])
     oauth_settings = OAuthSettings(consumer_key=config["oauth.consumer_key"] or "",
@@ -103,10 +106,15 @@ def create_blueprint(config: Config, roles: RoleKeeper) -> Blueprint:
     def _maintain_session() -> None:
         if request.endpoint == "static" or SESSION_KEY not in session:
             return
-        if current_user() is None:
-            sign_out()  # expired or unreadable: the cookie is worthless from now on
+        session_id = session.get(SESSION_ID_KEY)
+        if current_user() is None or not isinstance(session_id, str) or not login_sessions.is_open(session_id):
+            sign_out()  # expired, logged out or ended: the cookie is worthless from now on
             return
         roles.refresh_if_due()
+
+    def start_session(user: SessionUser, method: str, roles_due: float) -> None:
+        expires_at = utcnow() + current_app.permanent_session_lifetime
+        sign_in(user, method, roles_due, login_sessions.open(user.username, expires_at))
 
     def login_error_page(error: LoginError, returnto: str) -> tuple[str, int]:
         return (render_template("login_error.html", message_key=error.message_key, returnto=returnto),
@@ -152,7 +160,7 @@ def create_blueprint(config: Config, roles: RoleKeeper) -> Blueprint:
             log.info("OAuth login failed: %s: %s", error.code, error)
             return login_error_page(error, returnto)
         user, roles_due = roles.with_roles(SessionUser.from_identity(identity, roles=()), "oauth")
-        sign_in(user, method="oauth", roles_due=roles_due)
+        start_session(user, "oauth", roles_due)
         return redirect(returnto)
 
     def dev_login(returnto: str) -> Response | tuple[str, int] | str:
@@ -168,11 +176,14 @@ def create_blueprint(config: Config, roles: RoleKeeper) -> Blueprint:
         if not username or len(username) > 255 or _has_invisible_characters(typed + request.form.get("groups", "")):
             return render_template("dev_login.html", returnto=returnto, error=True), 422
         user, roles_due = roles.with_roles(SessionUser(username=username, groups=groups), "dev")
-        sign_in(user, method="dev", roles_due=roles_due)
+        start_session(user, "dev", roles_due)
         return redirect(returnto)
 
     @bp.route("/logout", methods=["POST"])
     def logout() -> Response:
+        session_id = session.get(SESSION_ID_KEY)
+        if isinstance(session_id, str):
+            login_sessions.close(session_id)
         sign_out()
         return redirect(url_for("pages.index"))
 

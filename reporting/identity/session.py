@@ -29,6 +29,7 @@ SESSION_KEY = "user"
 LOGIN_AT_KEY = "login_at"
 LOGIN_METHOD_KEY = "login_method"
 ROLES_DUE_KEY = "roles_due"
+SESSION_ID_KEY = "sid"  # the server-side record of this login (storage/login_sessions.py)
 
 clock: Callable[[], float] = time.time  # tests replace it to age sessions
 
@@ -95,12 +96,13 @@ def logged_in_user() -> SessionUser:
     return user
 
 
-def sign_in(user: SessionUser, method: str, roles_due: float) -> None:
+def sign_in(user: SessionUser, method: str, roles_due: float, session_id: str) -> None:
     """Start a fresh session for ``user``, logged in by ``method`` (``oauth`` or ``dev``).
 
     Everything from before login is dropped (no session fixation) except the
     chosen interface language, and the CSRF token is replaced. ``roles_due``
-    is when the user's roles must be computed again.
+    is when the user's roles must be computed again; ``session_id`` names the
+    server-side record that logging out deletes.
     """
     uselang = session.get("uselang")
     session.clear()
@@ -111,6 +113,7 @@ def sign_in(user: SessionUser, method: str, roles_due: float) -> None:
     session[LOGIN_AT_KEY] = clock()
     session[LOGIN_METHOD_KEY] = method
     session[ROLES_DUE_KEY] = roles_due
+    session[SESSION_ID_KEY] = session_id
     rotate_csrf_token()
 
 

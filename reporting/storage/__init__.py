@@ -12,6 +12,7 @@ from reporting.storage.audit import AuditLog
 from reporting.storage.bar_list import BarList
 from reporting.storage.crypto import Sealer
 from reporting.storage.database import make_engine
+from reporting.storage.login_sessions import LoginSessions
 from reporting.storage.migrations import migrate
 from reporting.storage.outbox import OutboxStore
 from reporting.storage.reports import ReportStore
@@ -28,13 +29,14 @@ class Stores:
     audit: AuditLog
     bar_list: BarList
     wiki_registry: WikiRegistryStore
+    login_sessions: LoginSessions
 
     @classmethod
     def open(cls, url: str, sealer: Sealer) -> Stores:
         engine = make_engine(url)
         return cls(engine=engine, reports=ReportStore(engine, sealer), outbox=OutboxStore(engine, sealer),
                    audit=AuditLog(engine), bar_list=BarList(engine, sealer),
-                   wiki_registry=WikiRegistryStore(engine))
+                   wiki_registry=WikiRegistryStore(engine), login_sessions=LoginSessions(engine, sealer))
 
     def migrate(self) -> int:
         return migrate(self.engine)

@@ -56,11 +56,17 @@ def _evidence_and_retention_columns(connection: Connection) -> None:
         next(index for index in table.indexes if index.name == "ix_reports_evidence").create(connection)
 
 
+def _create_login_sessions(connection: Connection) -> None:
+    """6: server-side records of login sessions (logout and Trust & Safety can end them)."""
+    schema.login_sessions.create(connection, checkfirst=True)
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "create tables", _create_tables),
     (2, "barred_users", _create_barred_users),
     (4, "wiki registry table", _create_wiki_registry),
     (5, "evidence state and retention columns", _evidence_and_retention_columns),
+    (6, "login sessions", _create_login_sessions),
 )
 
 

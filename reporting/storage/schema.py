@@ -124,3 +124,17 @@ barred_users = Table(
     Column("reason", String(40), nullable=False),  # a code from eligibility.BAR_REASONS
     **_MYSQL,
 )
+
+# Open login sessions, so that logging out (or Trust & Safety) can end one for good: a signed
+# cookie alone stays valid until it expires. Only keyed hashes of the session id and user name.
+login_sessions = Table(
+    "login_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_hash", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Index("ix_login_sessions_user", "user_hash"),
+    Index("ix_login_sessions_expiry", "expires_at"),
+    **_MYSQL,
+)
