@@ -55,11 +55,17 @@ def _evidence_and_retention_columns(connection: Connection) -> None:
         next(index for index in table.indexes if index.name == "ix_reports_evidence").create(connection)
 
 
+def _create_submission_keys(connection: Connection) -> None:
+    """7: idempotency keys of submissions (already there on databases created at 7)."""
+    schema.submission_keys.create(connection, checkfirst=True)
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "create tables", _create_tables),
     (2, "barred_users", _create_barred_users),
     (4, "wiki registry table", _create_wiki_registry),
     (5, "evidence state and retention columns", _evidence_and_retention_columns),
+    (7, "submission keys", _create_submission_keys),
 )
 
 
