@@ -139,10 +139,12 @@ class Intake:
             raise AlreadySubmitted(earlier) from None
         log.info("report %s stored (category %s)", ref, submission.category)
         emergency = submission.severity == "emergency"
-        if emergency:
-            self._deliver_now(self.delivery.deliver_emergency, report_id, ref)
-        if submission.evidence:
-            self._resolve_evidence_now(report_id, ref)
+        # After a step that raised (the database went away, a bug) the rest is the
+        # worker's too: the reporter should not wait for each step to fail in turn.
+        if emergency and not self._deliver_now(self.delivery.deliver_emergency, report_id, ref):
+            return ref
+        if submission.evidence and not self._resolve_evidence_now(report_id, ref):
+            return ref
         if not emergency and self.synchronous:
             self._deliver_now(self.delivery.deliver, report_id, ref)
         return ref
@@ -159,17 +161,22 @@ class Intake:
             self._deliver_now(self.delivery.deliver, earlier.report_id, earlier.ref)
 
     @staticmethod
-    def _deliver_now(deliver: Callable[[int], bool], report_id: int, ref: str) -> None:
-        """The report is stored: a failure here (the database, a bug) is the worker's to finish."""
+    def _deliver_now(deliver: Callable[[int], bool], report_id: int, ref: str) -> bool:
+        """The report is stored: a failure here (the database, a bug) is the worker's to finish.
+        False when the attempt raised."""
         try:
             deliver(report_id)
         except Exception:
             log.exception("delivery of %s not attempted at submit; the worker delivers it", ref)
+            return False
+        return True
 
-    def _resolve_evidence_now(self, report_id: int, ref: str) -> None:
+    def _resolve_evidence_now(self, report_id: int, ref: str) -> bool:
         """Whatever a wiki does not answer at once is left to the worker.
-        Never raises: the report is already stored."""
+        Never raises: the report is already stored. False when it raised."""
         try:
             self.report_evidence.resolve(report_id, client=self.submit_client)
         except Exception:
             log.exception("evidence of %s not resolved at submit; the worker retries", ref)
+            return False
+        return True

@@ -37,9 +37,9 @@ register_settings(
     Setting("database.timeout_seconds", parse_positive_float, 10.0,
             "Seconds any single wait on the database may take: each answer from MariaDB (logging in "
             "included), each write to it, the wait for a free pooled connection, and on SQLite the wait "
-            "for the write lock. A request that finds the database unreachable answers 503 after at most "
-            "about twice this (the check of a pooled connection, then one new connection). Schema "
-            "migrations may wait longer."),
+            "for the write lock. A statement that meets an unreachable database gives up after about twice "
+            "this (the check of a pooled connection, then one new connection) and the request answers 503. "
+            "Schema migrations may wait longer."),
 )
 
 #: Schema migrations may rebuild an index of a large table or wait for
