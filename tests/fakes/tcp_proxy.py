@@ -31,12 +31,6 @@ REFUSE = "refuse"
 BLACK_HOLE = "black_hole"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass(eq=False)
 class _Pair:
     """One client connection and its upstream connection."""
@@ -51,7 +45,7 @@ class _Pair:
 class TcpProxy:
     def __init__(self, upstream_port: int, upstream_host: str = "127.0.0.1") -> None:
         self.upstream = (upstream_host, upstream_port)
-        self.port = _free_port()
+        self.port = 0  # a free one, chosen when it first listens; kept when it listens again
         self.mode = FORWARD
         self._trigger: bytes | None = None
         self._lock = threading.Lock()
@@ -95,10 +89,6 @@ class TcpProxy:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    @property
-    def url_host(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
     def forward(self) -> None:
         self._switch(FORWARD)
 
@@ -138,6 +128,7 @@ class TcpProxy:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
+        self.port = listener.getsockname()[1]
         listener.listen(64)
         listener.setblocking(False)
         self._listener = listener
