@@ -19,13 +19,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from reporting import cli, i18n, worker_job
 from reporting.components import Components
 from reporting.config import Config, load_config, on_toolforge
+from reporting.delivery.health import Thresholds
 from reporting.identity import login, role_lookup
 from reporting.identity.session import current_user
 from reporting.intake.submission import MAX_BODY_BYTES
 from reporting.logs import configure_logging
 from reporting.startup_checks import check_startup
 from reporting.version import __version__  # noqa: F401  (the package's version, re-exported)
-from reporting.views import api, errors, evidence, pages, security
+from reporting.views import api, errors, evidence, health, pages, security
 from reporting.wiki.user_agent import policy_user_agent
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -91,6 +92,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     app.register_blueprint(pages.create_blueprint(components.intake, components.stores, components.evidence))
     app.register_blueprint(api.create_blueprint(components.intake, components.stores.reports))
     app.register_blueprint(evidence.create_blueprint(components.evidence))
+    app.register_blueprint(health.create_blueprint(components.health, Thresholds.from_config(config),
+                                                   config["health.token"]))
     errors.init_app(app)
     cli.init_app(app, components)
     worker_in_web = config["delivery.worker_in_web"]

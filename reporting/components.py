@@ -16,6 +16,7 @@ from urllib.parse import quote
 from reporting.cases.retention import purge_expired_reports
 from reporting.config import Config, ConfigError
 from reporting.delivery.configure import Delivery, delivery_from_config
+from reporting.delivery.health_probe import HealthProbe
 from reporting.delivery.immediate import ImmediateDelivery
 from reporting.delivery.leases import LeaseKeeper
 from reporting.evidence.report_facts import ReportEvidence
@@ -26,6 +27,7 @@ from reporting.intake.submit import Intake
 from reporting.private_paths import private_file
 from reporting.storage import Stores
 from reporting.storage.crypto import InvalidKeyError, Sealer
+from reporting.storage.database import DatabaseTimeouts
 from reporting.wiki.client import WikiClient
 from reporting.wiki.registry_refresh import RegistryRefresh
 from reporting.wiki.user_agent import policy_user_agent
@@ -52,7 +54,7 @@ def open_stores(config: Config, instance_path: Path) -> Stores:
         # SQLite gives its -wal and -shm files the database file's mode.
         private_file(Path(url[len("sqlite:///"):].split("?")[0]))
     try:
-        return Stores.open(url, sealer)
+        return Stores.open(url, sealer, DatabaseTimeouts.from_config(config))
     except Exception as error:  # SQLAlchemy's ArgumentError, unknown dialect...
         raise ConfigError(f"invalid value for database_url (TOOL_DATABASE_URL): {error}") from None
 
@@ -69,6 +71,7 @@ class Components:
     report_evidence: ReportEvidence
     registry_refresh: RegistryRefresh
     intake: Intake
+    health: HealthProbe
 
     @classmethod
     def build(cls, config: Config, instance_path: Path, migrate: bool = True, toolforge: bool = False) -> Components:
@@ -90,14 +93,16 @@ class Components:
             stores.wiki_registry, partial(evidence.fetch_sitematrix, config["wikis.sitematrix_api_url"]),
             evidence.forget_registry)
         intake = Intake(
-            reports=stores.reports, bar_list=stores.bar_list, limits=RateLimits.from_config(config),
+            reports=stores.reports, submission_keys=stores.submission_keys, bar_list=stores.bar_list,
+            limits=RateLimits.from_config(config),
             normalize_wiki=evidence.normalize_wiki, router=delivery.router, delivery=immediate,
             report_evidence=report_evidence,
             submit_client=WikiClient(user_agent, timeout=config["wikis.submit_timeout_seconds"], max_retries=0),
             synchronous=bool(config["delivery.synchronous"]))
         return cls(config=config, instance_path=instance_path, stores=stores, evidence=evidence,
                    delivery=delivery, leases=leases, immediate=immediate, report_evidence=report_evidence,
-                   registry_refresh=registry_refresh, intake=intake)
+                   registry_refresh=registry_refresh, intake=intake,
+                   health=HealthProbe(stores.health_outbox.health_figures))
 
     def purge_expired(self) -> int:
         return purge_expired_reports(self.stores.reports, self.config["retention_days"])
@@ -106,4 +111,5 @@ class Components:
         """One turn of the worker's housekeeping."""
         run_maintenance([self.registry_refresh.refresh_if_stale,
                          partial(self.report_evidence.resolve_pending, stop=stop),
-                         self.purge_expired, self.stores.login_sessions.purge_expired], stop)
+                         self.purge_expired, self.stores.login_sessions.purge_expired,
+                         self.stores.submission_keys.purge], stop)

@@ -19,6 +19,8 @@ from reporting import create_app
 from reporting.storage.crypto import generate_key
 
 MARIADB = {"host": "127.0.0.1", "port": 3306, "user": "root", "password": ""}
+# The operator token of every test app (``health.token``): /healthz shows its figures to it.
+HEALTH_TOKEN = "health-token-for-the-tests-0123456789"
 NETGUARD_DIR = str(Path(__file__).resolve().parent / "netguard")
 
 
@@ -64,6 +66,7 @@ def make_app(tmp_path: Path, database_url: str | None = None, **overrides):
         "local_development": True,
         # No delivery threads behind every test app; tests that want the job ask for it.
         "delivery.worker_in_web": False,
+        "health.token": HEALTH_TOKEN,
     }
     if database_url:
         settings["database_url"] = database_url
@@ -76,6 +79,12 @@ def make_app(tmp_path: Path, database_url: str | None = None, **overrides):
 @pytest.fixture
 def app(tmp_path):
     return make_app(tmp_path)
+
+
+def health_of(client, token: str | None = HEALTH_TOKEN):
+    """``/healthz`` as an operator's monitor reads it: (HTTP status, body)."""
+    response = client.get("/healthz", headers={"Authorization": f"Bearer {token}"} if token else {})
+    return response.status_code, response.get_json()
 
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')

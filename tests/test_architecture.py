@@ -364,7 +364,7 @@ def test_repr_shows_no_secret(name):
 
 def test_config_repr_shows_no_secret_value():
     secret_settings = [setting for setting in config_module.SETTINGS if setting.secret]
-    values = {setting.key: f"sentinel-{number}-Wq{number * 7919}" for number, setting in enumerate(secret_settings)}
+    values = {setting.key: f"sentinel-{number}-Wq{number * 7919}-of-twenty-chars" for number, setting in enumerate(secret_settings)}
     config = load_config(environ={}, config_file=None, overrides=values)
     assert all(config[key] for key in values)
     assert_hides(config, list(values.values()))
@@ -397,7 +397,8 @@ def test_the_app_and_its_components_show_no_secret(tmp_path):
     key, old_key = generate_key(), generate_key()
     sentinels = {"secret_key": "sentinel-session-Qz1-abcdefghijklmnopqrstuvwxyz", "oauth.consumer_secret": "sentinel-oauth-Qz2",
                  "delivery.smtp_password": "sentinel-smtp-Qz3", "delivery.zendesk_api_token": "sentinel-zendesk-Qz4",
-                 "delivery.znuny_password": "sentinel-znuny-Qz5", "toolsdb_password": "sentinel-toolsdb-Qz6"}
+                 "delivery.znuny_password": "sentinel-znuny-Qz5", "toolsdb_password": "sentinel-toolsdb-Qz6",
+                 "health.token": "sentinel-health-token-Qz7"}
     app = reporting.create_app(overrides={
         **sentinels, "encryption_key": key, "encryption_old_keys": [old_key],
         "oauth.consumer_key": "public-key", "delivery.smtp_user": "user", "delivery.zendesk_email": "a@b.example",
@@ -406,7 +407,7 @@ def test_the_app_and_its_components_show_no_secret(tmp_path):
     components = app.extensions["reporting"]
     secrets = [*sentinels.values(), *_key_forms(key), *_key_forms(old_key)]
     for holder in (components, components.stores, components.delivery, components.intake, components.immediate,
-                   components.report_evidence, components.evidence, components.registry_refresh):
+                   components.report_evidence, components.evidence, components.registry_refresh, components.health):
         assert_hides(holder, secrets)
 
 

@@ -35,7 +35,7 @@ def test_no_log_line_holds_report_content_when_the_worker_and_views_crash(tmp_pa
     [row] = list(components.stores.outbox.rows())
     assert row.state == "pending" and "internal error (ValueError)" in row.last_error
 
-    def crashing_submit(self, submission, reporter, lang):
+    def crashing_submit(self, submission, reporter, lang, key=None):
         raise KeyError(submission.description)
 
     monkeypatch.setattr(Intake, "submit", crashing_submit)

@@ -35,7 +35,7 @@ from reporting.identity.session import (
 )
 from reporting.identity.usernames import canonical_username
 from reporting.startup_checks import is_loopback_host
-from reporting.storage.database import utcnow
+from reporting.storage.database import is_unavailable, utcnow
 from reporting.storage.login_sessions import LoginSessions
 from reporting.wiki.user_agent import policy_user_agent
 
@@ -104,13 +104,24 @@ def create_blueprint(config: Config, roles: RoleKeeper, login_sessions: LoginSes
 
     @bp.before_app_request
     def _maintain_session() -> None:
-        if request.endpoint == "static" or SESSION_KEY not in session:
+        # The health check answers from its own probe, whatever the database does.
+        if request.endpoint in ("static", "health.healthz") or SESSION_KEY not in session:
             return
         session_id = session.get(SESSION_ID_KEY)
-        if current_user() is None or not isinstance(session_id, str) or not login_sessions.is_open(session_id):
+        if current_user() is None or not isinstance(session_id, str) or not _still_open(session_id):
             sign_out()  # expired, logged out or ended: the cookie is worthless from now on
             return
         roles.refresh_if_due()
+
+    def _still_open(session_id: str) -> bool:
+        try:
+            return login_sessions.is_open(session_id)
+        except Exception as error:
+            if is_unavailable(error):
+                # The database is down: every view that reads or writes meets the outage
+                # itself and says so (the report form keeps what was typed).
+                return True
+            raise
 
     def start_session(user: SessionUser, method: str, roles_due: float) -> None:
         expires_at = utcnow() + current_app.permanent_session_lifetime

@@ -122,6 +122,9 @@ class SubmissionForm:
     description: str = ""
     share_with_functionaries: bool = False
     errors: list[FieldError] = field(default_factory=list)
+    # One per showing of an empty form, sent back with it: the same form sent
+    # twice (a double click, a retry after an error) is one report.
+    submission_id: str = ""
 
     def errors_for(self, name: str) -> list[FieldError]:
         return [error for error in self.errors if error.field == name]

@@ -2,6 +2,12 @@
 
 The HTML form and the JSON API both go through :class:`Intake`, so they
 accept, refuse and store reports exactly alike.
+
+Idempotency: a submission may come with a :class:`SubmissionKey` (the API's
+``Idempotency-Key`` header, the form's one-time submission id). A client
+that did not hear the answer sends the same key again, and gets the report
+stored the first time (:meth:`Intake.earlier`, and :class:`AlreadySubmitted`
+when two requests race) instead of a second report.
 """
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reporting.cases.statuses import Status
 from reporting.delivery.configure import Router
 from reporting.delivery.immediate import ImmediateDelivery
 from reporting.evidence.report_facts import ReportEvidence
@@ -18,6 +25,7 @@ from reporting.intake.references import new_reference
 from reporting.intake.submission import FieldError, Reporter, Submission, validate_submission
 from reporting.storage.bar_list import BarList
 from reporting.storage.reports import ReportStore
+from reporting.storage.submission_keys import EarlierSubmission, SubmissionKeys, SubmissionKeyTaken, canonical_body
 from reporting.wiki.client import WikiClient
 
 log = logging.getLogger(__name__)
@@ -33,6 +41,36 @@ class Checked:
 
 
 @dataclass(frozen=True)
+class SubmissionKey:
+    """An idempotency key with the body it came with (as the client sent it).
+
+    API keys are the client's: the same key with another body is refused.
+    A form's submission id is bound to what was typed (:meth:`for_form`):
+    sent again unchanged it is the same report; edited after an error, it is
+    a new report, so the edit is never lost.
+    """
+
+    key: str
+    body: Mapping[str, Any]
+
+    @classmethod
+    def for_api(cls, key: str, body: Mapping[str, Any]) -> SubmissionKey:
+        return cls("api:" + key, body)
+
+    @classmethod
+    def for_form(cls, submission_id: str, body: Mapping[str, Any]) -> SubmissionKey:
+        return cls(f"form:{submission_id}:{canonical_body(body)}", body)
+
+
+class AlreadySubmitted(Exception):
+    """Another request stored a report under the same key first."""
+
+    def __init__(self, earlier: EarlierSubmission) -> None:
+        super().__init__(earlier.ref)
+        self.earlier = earlier
+
+
+@dataclass(frozen=True)
 class Intake:
     """``normalize_wiki`` maps what a reporter typed to a known wiki's host.
 
@@ -43,6 +81,7 @@ class Intake:
     """
 
     reports: ReportStore
+    submission_keys: SubmissionKeys
     bar_list: BarList
     limits: RateLimits
     normalize_wiki: Callable[[str], str | None]
@@ -67,29 +106,77 @@ class Intake:
                                      emergency=submission.severity == "emergency")
         return Checked(submission=submission, refusal=refusal)
 
-    def submit(self, submission: Submission, reporter: Reporter, lang: str) -> str:
+    def earlier(self, username: str, key: SubmissionKey) -> EarlierSubmission | None:
+        """The report ``username`` already stored under ``key``, if any.
+
+        Asked before :meth:`check`, so a repeat is answered even when the
+        first report used up the day's limit.
+        """
+        return self.submission_keys.find(username, key.key, key.body)
+
+    def submit(self, submission: Submission, reporter: Reporter, lang: str,
+               key: SubmissionKey | None = None) -> str:
         """Store the report with its outbox row, then try to deliver it at once; return its reference.
 
         Emergencies are always attempted here, bounded by
         ``delivery.emergency_timeout_seconds``, before anything waits for
         wikis (their evidence facts follow as a note on the ticket); other
-        reports only when ``synchronous``.
+        reports only when ``synchronous``. Once the report is stored nothing
+        here raises: the worker finishes whatever the request could not.
+        Raises :class:`AlreadySubmitted` when a report under ``key`` was
+        stored by another request meanwhile.
         """
+        sealed_key = self.submission_keys.seal(reporter.username, key.key, key.body) if key else None
         ref = new_reference()
-        report_id = self.reports.create(ref, submission, reporter, lang, self.router.destination_of(submission))
+        try:
+            report_id = self.reports.create(ref, submission, reporter, lang,
+                                            self.router.destination_of(submission), key=sealed_key)
+        except SubmissionKeyTaken:
+            assert key is not None  # only keyed submissions can collide
+            earlier = self.earlier(reporter.username, key)
+            if earlier is None:  # purged in between: practically impossible, and safe to report as an error
+                raise
+            raise AlreadySubmitted(earlier) from None
         log.info("report %s stored (category %s)", ref, submission.category)
-        if submission.severity == "emergency":
-            self.delivery.deliver_emergency(report_id)
-        if submission.evidence:
-            self._resolve_evidence_now(report_id, ref)
-        if submission.severity != "emergency" and self.synchronous:
-            self.delivery.deliver(report_id)
+        emergency = submission.severity == "emergency"
+        # After a step that raised (the database went away, a bug) the rest is the
+        # worker's too: the reporter should not wait for each step to fail in turn.
+        if emergency and not self._deliver_now(self.delivery.deliver_emergency, report_id, ref):
+            return ref
+        if submission.evidence and not self._resolve_evidence_now(report_id, ref):
+            return ref
+        if not emergency and self.synchronous:
+            self._deliver_now(self.delivery.deliver, report_id, ref)
         return ref
 
-    def _resolve_evidence_now(self, report_id: int, ref: str) -> None:
+    def resume(self, earlier: EarlierSubmission) -> None:
+        """A repeated submission: try again what its first request may not have
+        finished (delivery at once, for emergencies and on the embedded
+        default). Never raises."""
+        if earlier.status != Status.RECEIVED:
+            return
+        if earlier.severity == "emergency":
+            self._deliver_now(self.delivery.deliver_emergency, earlier.report_id, earlier.ref)
+        elif self.synchronous:
+            self._deliver_now(self.delivery.deliver, earlier.report_id, earlier.ref)
+
+    @staticmethod
+    def _deliver_now(deliver: Callable[[int], bool], report_id: int, ref: str) -> bool:
+        """The report is stored: a failure here (the database, a bug) is the worker's to finish.
+        False when the attempt raised."""
+        try:
+            deliver(report_id)
+        except Exception:
+            log.exception("delivery of %s not attempted at submit; the worker delivers it", ref)
+            return False
+        return True
+
+    def _resolve_evidence_now(self, report_id: int, ref: str) -> bool:
         """Whatever a wiki does not answer at once is left to the worker.
-        Never raises: the report is already stored."""
+        Never raises: the report is already stored. False when it raised."""
         try:
             self.report_evidence.resolve(report_id, client=self.submit_client)
         except Exception:
             log.exception("evidence of %s not resolved at submit; the worker retries", ref)
+            return False
+        return True

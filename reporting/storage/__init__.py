@@ -4,24 +4,33 @@ Views, the worker and CLI commands never write SQL of their own.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from reporting.storage.audit import AuditLog
 from reporting.storage.bar_list import BarList
 from reporting.storage.crypto import Sealer
-from reporting.storage.database import make_engine
+from reporting.storage.database import DatabaseTimeouts, make_engine
 from reporting.storage.login_sessions import LoginSessions
 from reporting.storage.migrations import migrate
 from reporting.storage.outbox import OutboxStore
 from reporting.storage.reports import ReportStore
+from reporting.storage.submission_keys import SubmissionKeys
 from reporting.storage.wiki_registry import WikiRegistryStore
 
 
 @dataclass(frozen=True)
 class Stores:
-    """The stores of one database; each collaborator takes only the ones it uses."""
+    """The stores of one database; each collaborator takes only the ones it uses.
+
+    ``health_outbox`` reads the outbox through an engine of its own with
+    short time limits and no pool (:func:`make_engine` ``checks_only``), so
+    ``/healthz`` never waits behind the tool's own work for a connection or
+    a lock. Migrations run on an engine that may wait longer than requests.
+    """
 
     engine: Engine
     reports: ReportStore
@@ -30,17 +39,25 @@ class Stores:
     bar_list: BarList
     wiki_registry: WikiRegistryStore
     login_sessions: LoginSessions
+    submission_keys: SubmissionKeys
+    health_outbox: OutboxStore
+    migration_engine: Callable[[], Engine] = field(repr=False)
 
     @classmethod
-    def open(cls, url: str, sealer: Sealer) -> Stores:
-        engine = make_engine(url)
+    def open(cls, url: str, sealer: Sealer, timeouts: DatabaseTimeouts | None = None) -> Stores:
+        timeouts = timeouts or DatabaseTimeouts()
+        engine = make_engine(url, timeouts)
+        checks = make_engine(url, timeouts.for_health(), checks_only=True)
         return cls(engine=engine, reports=ReportStore(engine, sealer), outbox=OutboxStore(engine, sealer),
                    audit=AuditLog(engine), bar_list=BarList(engine, sealer),
-                   wiki_registry=WikiRegistryStore(engine), login_sessions=LoginSessions(engine, sealer))
+                   wiki_registry=WikiRegistryStore(engine), submission_keys=SubmissionKeys(engine, sealer),
+                   login_sessions=LoginSessions(engine, sealer),
+                   health_outbox=OutboxStore(checks, sealer),
+                   migration_engine=partial(make_engine, url, timeouts.for_migrations()))
 
     def migrate(self) -> int:
-        return migrate(self.engine)
-
-    def ping(self) -> bool:
-        with self.engine.connect() as connection:
-            return connection.execute(select(1)).scalar() == 1
+        engine = self.migration_engine()
+        try:
+            return migrate(engine)
+        finally:
+            engine.dispose()

@@ -73,10 +73,8 @@ class Sealer:
         self._primary_id = _key_id(self._primary)
         # Separate subkeys for lookup hashes, so a hash reveals nothing about
         # the encryption keys; one per key so lookups survive a rotation.
-        self._index_keys = [
-            hmac.new(k, b"reporter-index", hashlib.sha256).digest()
-            for k in [self._primary, *map(decode_key, old_keys)]
-        ]
+        self._all_keys = [self._primary, *map(decode_key, old_keys)]
+        self._index_keys = [hmac.new(k, b"reporter-index", hashlib.sha256).digest() for k in self._all_keys]
 
     def seal(self, value: Any, ref: str) -> bytes:
         """Encrypt ``value`` (anything JSON can hold) for the report ``ref``."""
@@ -108,3 +106,15 @@ class Sealer:
         """The hashes of ``value`` under every configured key, newest first:
         rows written before a key rotation are still found."""
         return [hmac.new(k, value.encode("utf-8"), hashlib.sha256).hexdigest() for k in self._index_keys]
+
+    def keyed_hashes(self, purpose: str, value: str) -> list[str]:
+        """Keyed hashes of ``value`` under a subkey of ``purpose``'s own, newest key first.
+
+        For values that must be compared but never stored or shown, such as a
+        fingerprint of what a reporter typed: a plain hash of a short text can
+        be reversed by trying candidates, a keyed one cannot without the key.
+        Each purpose has its own subkey, so equal values hash differently in
+        different tables.
+        """
+        return [hmac.new(hmac.new(k, b"purpose:" + purpose.encode("utf-8"), hashlib.sha256).digest(),
+                         value.encode("utf-8"), hashlib.sha256).hexdigest() for k in self._all_keys]

@@ -61,12 +61,18 @@ def _create_login_sessions(connection: Connection) -> None:
     schema.login_sessions.create(connection, checkfirst=True)
 
 
+def _create_submission_keys(connection: Connection) -> None:
+    """7: idempotency keys of submissions (already there on databases created at 7)."""
+    schema.submission_keys.create(connection, checkfirst=True)
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "create tables", _create_tables),
     (2, "barred_users", _create_barred_users),
     (4, "wiki registry table", _create_wiki_registry),
     (5, "evidence state and retention columns", _evidence_and_retention_columns),
     (6, "login sessions", _create_login_sessions),
+    (7, "submission keys", _create_submission_keys),
 )
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy.exc import IntegrityError
 
 from reporting.cases.statuses import Status
 from reporting.evidence.types import ResolvedLink
@@ -20,6 +21,8 @@ from reporting.storage.crypto import Sealer
 from reporting.storage.database import flush_overwritten_pages, skips_locked_rows, utcnow
 from reporting.storage.outbox import OutboxState, enqueue_in
 from reporting.storage.records import Report, ReportSummary, report_from_row, summary_from_row
+from reporting.storage.submission_keys import SealedKey, SubmissionKeys, SubmissionKeyTaken
+from reporting.storage.submission_keys import record_in as record_key_in
 
 _reports = schema.reports
 _PURGED_CONTENT = {"reported_users": [], "evidence": [], "description": "", "evidence_facts": [],
@@ -33,15 +36,27 @@ class ReportStore:
         self._skip_locked = skips_locked_rows(engine)
 
     def create(self, ref: str, submission: Submission, reporter: Reporter, reporter_lang: str,
-               destination: str, now: datetime | None = None) -> int:
+               destination: str, now: datetime | None = None, key: SealedKey | None = None) -> int:
         """Write the report, its outbox row and its first audit entry in ONE transaction.
 
         Either all exist or none does: a report is never stored without the
-        row that makes the worker deliver it.
+        row that makes the worker deliver it. With ``key`` (an idempotency
+        key, :mod:`reporting.storage.submission_keys`) its row is written in
+        the same transaction; if another request stored a report under that
+        key first, nothing is stored and :class:`SubmissionKeyTaken` is raised.
         """
         now = now or utcnow()
         sealed = self.sealer.seal({**submission.sealed_fields(), "reporter": reporter.as_dict(),
                                    "evidence_facts": []}, ref)
+        try:
+            return self._insert(ref, submission, reporter, reporter_lang, destination, now, sealed, key)
+        except IntegrityError:
+            if key is not None and SubmissionKeys(self.engine, self.sealer).exists(key):
+                raise SubmissionKeyTaken() from None
+            raise
+
+    def _insert(self, ref: str, submission: Submission, reporter: Reporter, reporter_lang: str,
+                destination: str, now: datetime, sealed: bytes, key: SealedKey | None) -> int:
         with self.engine.begin() as connection:
             report_id = int(connection.execute(_reports.insert().values(  # type: ignore[index]
                 ref=ref,
@@ -63,6 +78,8 @@ class ReportStore:
             )).inserted_primary_key[0])
             enqueue_in(connection, report_id, destination, submission.severity == "emergency", now)
             record_in(connection, report_id, "reporter", "submitted", now=now)
+            if key is not None:
+                record_key_in(connection, report_id, key, now)
         return report_id
 
     def list_of(self, username: str) -> list[ReportSummary]:

@@ -138,3 +138,19 @@ login_sessions = Table(
     Index("ix_login_sessions_expiry", "expires_at"),
     **_MYSQL,
 )
+
+# Idempotent submission: one row per (reporter, key) for at least 24 hours,
+# written in the report's own transaction. Only keyed hashes: the reporter
+# (Sealer.index_hash), the client's key, and a fingerprint of the body, so
+# the table names nobody and quotes nothing.
+submission_keys = Table(
+    "submission_keys",
+    metadata,
+    Column("reporter_hash", String(64), primary_key=True),
+    Column("key_hash", String(64), primary_key=True),
+    Column("body_hash", String(64), nullable=False),
+    Column("report_id", _ID, ForeignKey("reports.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_submission_keys_created", "created_at"),
+    **_MYSQL,
+)

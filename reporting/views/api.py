@@ -3,9 +3,15 @@
 Authentication is the tool's session cookie; every POST also needs the
 session's CSRF token in ``X-CSRF-Token`` (checked globally in
 :mod:`reporting.views.security`), which ``GET /api/v1/me`` hands out.
+
+``POST /reports`` accepts an ``Idempotency-Key`` header: sent again with
+the same body, the key answers with the report it stored the first time
+(201 again, the same ``ref`` and ``Location``, and ``Idempotent-Replayed:
+true``); with another body it is refused (422 ``idempotency-key-reused``).
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -15,13 +21,17 @@ from flask import Blueprint, jsonify, request, url_for
 from reporting.i18n import current_language, msg_text
 from reporting.identity.session import current_user, logged_in_user
 from reporting.intake.references import looks_like_reference
-from reporting.intake.submit import Intake
+from reporting.intake.submit import AlreadySubmitted, Intake, SubmissionKey
 from reporting.storage.records import ReportSummary
 from reporting.storage.reports import ReportStore
+from reporting.storage.submission_keys import EarlierSubmission
 from reporting.views.errors import api_error
 from reporting.views.forms import BadBody, read_json_body
 from reporting.views.openapi import openapi_document
 from reporting.views.security import csrf_token
+
+# Visible ASCII, like the keys Zendesk and Stripe accept; long enough for a UUID or a hash.
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 
 def api_login_required(view: Callable) -> Callable:
@@ -87,23 +97,44 @@ def create_blueprint(intake: Intake, reports: ReportStore) -> Blueprint:
             data = read_json_body(request)
         except BadBody as error:
             return bad_body_error(error)
-        checked = intake.check(data, user, strict_fields=True)
-        if checked.submission is None:
-            return jsonify(errors=[
-                {"field": e.field, "code": e.code, "message": msg_text(e.message_key, *e.params, lang=lang)}
-                for e in checked.errors
-            ]), 422
-        refusal = checked.refusal
-        if refusal is not None:
-            body, status = api_error(refusal.status, refusal.code, refusal.message_key, None, *refusal.params)
-            return body, status, {"Retry-After": str(refusal.retry_after)} if refusal.retry_after else {}
-        ref = intake.submit(checked.submission, user.as_reporter(), lang)
-        report = reports.of_reporter(ref, user.username)
-        assert report is not None  # just stored, by this reporter
+        key_header = request.headers.get("Idempotency-Key")
+        key = None
+        if key_header is not None:
+            if not IDEMPOTENCY_KEY.fullmatch(key_header.strip()):
+                return api_error(400, "idempotency-key-invalid", "reporting-error-idempotency-key-invalid")
+            key = SubmissionKey.for_api(key_header.strip(), data)
+        earlier = intake.earlier(user.username, key) if key else None
+        if earlier is None:
+            checked = intake.check(data, user, strict_fields=True)
+            if checked.submission is None:
+                return jsonify(errors=[
+                    {"field": e.field, "code": e.code, "message": msg_text(e.message_key, *e.params, lang=lang)}
+                    for e in checked.errors
+                ]), 422
+            refusal = checked.refusal
+            if refusal is not None:
+                body, status = api_error(refusal.status, refusal.code, refusal.message_key, None, *refusal.params)
+                return body, status, {"Retry-After": str(refusal.retry_after)} if refusal.retry_after else {}
+            try:
+                return created(intake.submit(checked.submission, user.as_reporter(), lang, key=key), lang)
+            except AlreadySubmitted as race:
+                earlier = race.earlier
+        return replayed(earlier, lang)
+
+    def created(ref: str, lang: str, headers: dict[str, str] | None = None) -> Any:
+        report = reports.of_reporter(ref, logged_in_user().username)
+        assert report is not None  # stored by this reporter
         body = summary_json(report.summary)
         if report.severity == "emergency":
             body["emergency"] = emergency_json(report.summary, lang)
-        return jsonify(body), 201, {"Location": url_for("api.get_report", ref=ref)}
+        return jsonify(body), 201, {"Location": url_for("api.get_report", ref=ref), **(headers or {})}
+
+    def replayed(earlier: EarlierSubmission, lang: str) -> Any:
+        """The answer to a repeated key: the first report, or 422 if the body changed."""
+        if not earlier.same_body:
+            return api_error(422, "idempotency-key-reused", "reporting-error-idempotency-key-reused")
+        intake.resume(earlier)
+        return created(earlier.ref, lang, {"Idempotent-Replayed": "true"})
 
     @bp.get("/reports")
     @api_login_required

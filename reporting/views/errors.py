@@ -3,6 +3,12 @@
 API paths get ``{"errors": [{"field", "code", "message"}]}``; pages get a
 calm page that says what happened and what to do. Nothing here echoes
 request content back.
+
+A database that cannot answer (down, unreachable, locked:
+:func:`reporting.storage.database.is_unavailable`) is not a bug: it is a
+503 with ``Retry-After`` (API code ``unavailable``), so clients and people
+know to try again. The report form catches it itself, to show the form
+again with everything typed (:mod:`reporting.views.pages`).
 """
 from __future__ import annotations
 
@@ -10,6 +16,11 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from reporting.i18n import current_language, msg_text
+from reporting.storage.database import is_unavailable
+
+#: What a 503 tells clients to wait before they try again.
+UNAVAILABLE_RETRY_AFTER_SECONDS = 30
+UNAVAILABLE_HEADERS = {"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS)}
 
 # HTTP status -> (code, message key)
 _KNOWN = {
@@ -30,6 +41,14 @@ def api_error(status: int, code: str, key: str, field: str | None = None, *param
                             "message": msg_text(key, *params, lang=current_language())}]), status
 
 
+def unavailable_response():
+    """The database cannot answer: 503, ``Retry-After``, a calm message in the user's language."""
+    if request.path.startswith("/api/"):
+        body, status = api_error(503, "unavailable", "reporting-error-unavailable")
+        return body, status, UNAVAILABLE_HEADERS
+    return render_template("error.html", message_key="reporting-error-unavailable"), 503, UNAVAILABLE_HEADERS
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
@@ -42,6 +61,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
+        if is_unavailable(error):
+            app.logger.warning("database unavailable on %s %s", request.method, request.path, exc_info=True)
+            return unavailable_response()
         app.logger.exception("unexpected error on %s %s", request.method, request.path)
         if request.path.startswith("/api/"):
             return api_error(500, "internal", "reporting-error-generic")

@@ -7,6 +7,8 @@ replacement characters: a report must say exactly what its reporter typed.
 from __future__ import annotations
 
 import json
+import re
+import secrets
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
@@ -63,10 +65,24 @@ def check_form_encoding(request: Request) -> None:
         raise BadBody("invalid-utf8") from None
 
 
+_SUBMISSION_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def new_submission_id() -> str:
+    """A one-time id for one showing of the report form (see ``SubmissionForm.submission_id``)."""
+    return secrets.token_urlsafe(18)
+
+
 def form_from_request(request: Request) -> SubmissionForm:
-    """The typed values, unchanged, for validation and for re-showing the form."""
+    """The typed values, unchanged, for validation and for re-showing the form.
+
+    A missing or malformed submission id is replaced by a new one: that
+    sending is not protected against a repeat, the next one is.
+    """
     form = request.form
+    submission_id = form.get("submission_id", "")
     return SubmissionForm(
+        submission_id=submission_id if _SUBMISSION_ID.fullmatch(submission_id) else "",
         wiki=form.get("wiki", ""),
         category=form.get("category", ""),
         reported_users=form.get("reported_users", ""),
@@ -102,4 +118,4 @@ def prefill_from_query(args: dict[str, str]) -> SubmissionForm:
         evidence = f"{base}/wiki/Special:PermanentLink/{revid}"
     elif page:
         evidence = f"{base}/wiki/{quote(page.replace(' ', '_'), safe='/:,()!*')}"
-    return SubmissionForm(wiki=wiki, reported_users=user, evidence=evidence)
+    return SubmissionForm(wiki=wiki, reported_users=user, evidence=evidence, submission_id=new_submission_id())

@@ -96,17 +96,45 @@ def openapi_document() -> dict[str, Any]:
                             "$ref": "#/components/schemas/ReportSummary"}}}}}}}, **login}},
                 "post": {
                     "summary": "File a report.",
+                    "description": "Send an `Idempotency-Key` to make retrying safe: after a timeout or a 503 the "
+                                   "client cannot know whether the report was stored; sent again with the same "
+                                   "key and body, it is stored at most once.",
                     "security": [{"session": [], "csrf": []}],
+                    "parameters": [{
+                        "name": "Idempotency-Key", "in": "header", "required": False,
+                        "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
+                        "description": "A key the client makes up per report (e.g. a UUID), kept for 24 hours per "
+                                       "user. The same key with the same body answers with the report stored the "
+                                       "first time (201 again, header `Idempotent-Replayed: true`); with another "
+                                       "body it is refused (422 `idempotency-key-reused`)."}],
                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
                         "$ref": "#/components/schemas/NewReport"}}}},
                     "responses": {
                         "201": {"description": "Stored; `ref` is the case reference. Emergencies also carry "
-                                               "`emergency` (delivered at once, or saved and queued).",
+                                               "`emergency` (delivered at once, or saved and queued). A repeated "
+                                               "`Idempotency-Key` answers 201 with the first report (its current "
+                                               "status) and `Idempotent-Replayed: true`.",
+                                "headers": {
+                                    "Location": {"description": "The report's URL.", "schema": {"type": "string"}},
+                                    "Idempotent-Replayed": {"description": "`true` when this answers a repeated "
+                                                                           "`Idempotency-Key`.",
+                                                            "schema": {"type": "string", "enum": ["true"]}}},
                                 "content": {"application/json": {"schema": {"allOf": [
                                     {"$ref": "#/components/schemas/ReportSummary"},
                                     {"type": "object", "properties": {
                                         "emergency": {"$ref": "#/components/schemas/EmergencyOutcome"}}}]}}}},
-                        "400": _ERRORS, "413": _ERRORS, "415": _ERRORS, "422": _ERRORS, **login,
+                        "400": {**_ERRORS, "description": "The body cannot be read, or a malformed "
+                                                          "`Idempotency-Key` (`idempotency-key-invalid`)."},
+                        "413": _ERRORS, "415": _ERRORS, **login,
+                        "422": {**_ERRORS, "description": "Invalid fields (one error per problem), or an "
+                                                          "`Idempotency-Key` already used with another body "
+                                                          "(`idempotency-key-reused`)."},
+                        "503": {**_ERRORS, "description": "The database cannot be reached (`unavailable`); nothing "
+                                                          "may have been stored, or the report may have been "
+                                                          "stored without the answer arriving: retry with the same "
+                                                          "`Idempotency-Key`.",
+                                "headers": {"Retry-After": {"description": "Seconds to wait before retrying.",
+                                                            "schema": {"type": "integer"}}}},
                         "403": {**_ERRORS, "description": "CSRF token missing or wrong (`csrf`), or the user "
                                                           "is barred from reporting (`barred`)."},
                         "429": {**_ERRORS, "description": "Daily limit reached (`rate-limited`); emergencies "

@@ -1,16 +1,21 @@
-"""Server-rendered pages: start, the report form, receipt, my reports, health."""
+"""Server-rendered pages: start, the report form, receipt, my reports.
+
+The report form never loses what was typed: refused, rate limited or met
+by an unreachable database (503), it is shown again with every field, and
+with its one-time submission id, so sending it again cannot file the
+report twice (:class:`reporting.intake.submit.SubmissionKey`).
+"""
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from reporting.evidence.service import Evidence
 from reporting.evidence.types import ResolvedLink
 from reporting.i18n import current_language
-from reporting.identity.session import current_user, logged_in_user, login_required
+from reporting.identity.session import SessionUser, current_user, logged_in_user, login_required
 from reporting.intake.eligibility import Refusal
 from reporting.intake.references import looks_like_reference
 from reporting.intake.submission import (
@@ -21,9 +26,19 @@ from reporting.intake.submission import (
     NON_EMERGENCY_CATEGORIES,
     SubmissionForm,
 )
-from reporting.intake.submit import Intake
+from reporting.intake.submit import AlreadySubmitted, Intake, SubmissionKey
 from reporting.storage import Stores
-from reporting.views.forms import BadBody, check_form_encoding, form_data, form_from_request, prefill_from_query
+from reporting.storage.database import is_unavailable
+from reporting.storage.submission_keys import EarlierSubmission
+from reporting.views.errors import UNAVAILABLE_HEADERS
+from reporting.views.forms import (
+    BadBody,
+    check_form_encoding,
+    form_data,
+    form_from_request,
+    new_submission_id,
+    prefill_from_query,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +52,18 @@ def check_evidence(evidence: Evidence, text: str, wiki: str) -> list[ResolvedLin
 
 
 def _render_form(form: SubmissionForm, status: int = 200, refusal: Refusal | None = None,
-                 preview: list[ResolvedLink] | None = None) -> tuple[str, int, dict[str, str]]:
+                 preview: list[ResolvedLink] | None = None,
+                 unavailable: bool = False) -> tuple[str, int, dict[str, str]]:
     headers = {"Retry-After": str(refusal.retry_after)} if refusal and refusal.retry_after else {}
+    if unavailable:
+        headers = UNAVAILABLE_HEADERS
+    form.submission_id = form.submission_id or new_submission_id()
     return render_template(
         "report_form.html",
         form=form,
         refusal=refusal,
         preview=preview,
+        unavailable=unavailable,
         emergency_categories=EMERGENCY_CATEGORIES,
         other_categories=NON_EMERGENCY_CATEGORIES,
         limits={"users": MAX_REPORTED_USERS, "links": MAX_EVIDENCE_LINKS, "description": MAX_DESCRIPTION_CHARS},
@@ -64,9 +84,16 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence) -> Blue
     @bp.route("/report", methods=["GET"])
     @login_required
     def report_form() -> Page:
-        if intake.barred(logged_in_user().username):
-            return _barred_page()
-        return _render_form(prefill_from_query(request.args.to_dict()))
+        form = prefill_from_query(request.args.to_dict())
+        try:
+            barred = intake.barred(logged_in_user().username)
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            # The reporter may write the report now; sending checks the bar again.
+            log.warning("the database is unavailable; the report form says so", exc_info=True)
+            return _render_form(form, 503, unavailable=True)
+        return _barred_page() if barred else _render_form(form)
 
     @bp.route("/report", methods=["POST"])
     @login_required
@@ -75,22 +102,42 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence) -> Blue
             check_form_encoding(request)
         except BadBody as error:
             return render_template("error.html", message_key=error.message_key), error.status
-        user = logged_in_user()
+        form = form_from_request(request)
+        try:
+            return _submit(form, logged_in_user())
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            log.warning("the database is unavailable; the report form is shown again", exc_info=True)
+            return _render_form(form, 503, unavailable=True)
+
+    def _submit(form: SubmissionForm, user: SessionUser) -> Page:
         if intake.barred(user.username):
             return _barred_page()
-        form = form_from_request(request)
         if request.form.get("action") == "check":
             # "Check the links" without JavaScript: resolve and show, store nothing.
             return _render_form(form, preview=check_evidence(evidence, form.evidence, form.wiki))
-        checked = intake.check(form_data(form), user, strict_fields=False)
-        if checked.submission is None:
-            form.errors = checked.errors
-            return _render_form(form, 422)
-        if checked.refusal is not None:
-            # Rate limited: show the form again with everything typed and why.
-            return _render_form(form, checked.refusal.status, checked.refusal)
-        ref = intake.submit(checked.submission, user.as_reporter(), current_language())
-        return redirect(url_for("pages.my_report", ref=ref, submitted=1), code=303)
+        key = SubmissionKey.for_form(form.submission_id, form_data(form)) if form.submission_id else None
+        earlier = intake.earlier(user.username, key) if key else None
+        if earlier is None:
+            checked = intake.check(form_data(form), user, strict_fields=False)
+            if checked.submission is None:
+                form.errors = checked.errors
+                return _render_form(form, 422)
+            if checked.refusal is not None:
+                # Rate limited: show the form again with everything typed and why.
+                return _render_form(form, checked.refusal.status, checked.refusal)
+            try:
+                ref = intake.submit(checked.submission, user.as_reporter(), current_language(), key=key)
+                return redirect(url_for("pages.my_report", ref=ref, submitted=1), code=303)
+            except AlreadySubmitted as race:
+                earlier = race.earlier
+        return _receipt_again(earlier)
+
+    def _receipt_again(earlier: EarlierSubmission) -> Page:
+        """The same form sent again (a double click, a retry after an error): the first receipt."""
+        intake.resume(earlier)
+        return redirect(url_for("pages.my_report", ref=earlier.ref, submitted=1), code=303)
 
     @bp.route("/reports")
     @login_required
@@ -110,17 +157,5 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence) -> Blue
         if report is None:
             abort(404)
         return render_template("report.html", report=report, submitted=request.args.get("submitted") == "1")
-
-    @bp.route("/healthz")
-    def healthz() -> Any:
-        """For Toolforge's health check and operators: database up, delivery backlog."""
-        try:
-            stores.ping()
-            backlog = stores.outbox.backlog()
-        except Exception:
-            log.warning("health check: the database is unreachable", exc_info=True)
-            return jsonify(status="error", database=False), 503
-        status = "ok" if backlog["failed"] == 0 else "degraded"
-        return jsonify(status=status, database=True, outbox=backlog)
 
     return bp
