@@ -24,7 +24,7 @@ from reporting.identity.session import current_user
 from reporting.intake.submission import MAX_BODY_BYTES
 from reporting.logs import configure_logging
 from reporting.version import __version__  # noqa: F401  (the package's version, re-exported)
-from reporting.views import api, errors, evidence, pages, security
+from reporting.views import api, errors, evidence, gadget, pages, security
 from reporting.wiki.user_agent import policy_user_agent
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -107,6 +107,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     app.register_blueprint(pages.create_blueprint(components.intake, components.stores, components.evidence))
     app.register_blueprint(api.create_blueprint(components.intake, components.stores.reports))
     app.register_blueprint(evidence.create_blueprint(components.evidence))
+    app.register_blueprint(gadget.create_blueprint(config))
     errors.init_app(app)
     cli.init_app(app, components)
     return app

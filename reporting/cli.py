@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 
 from reporting.components import Components
 from reporting.delivery.worker import run_workers
+from reporting.gadget.cli import register as register_gadget_commands
 from reporting.housekeeping import INTERVAL_SECONDS as MAINTENANCE_INTERVAL_SECONDS
 from reporting.intake.eligibility import BAR_REASONS, bar, unbar
 from reporting.storage.crypto import generate_key
@@ -39,6 +40,7 @@ def write_instance_keys(instance: Path) -> list[str]:
 def init_app(app: Flask, components: Components) -> None:
     # AppGroup: every command runs inside the app context (also under test_cli_runner).
     group = AppGroup("reporting", help="Incident reporting tool commands.")
+    register_gadget_commands(group, components.config, components.evidence.is_known_api)
 
     @group.command("migrate")
     def migrate_command() -> None:

@@ -66,7 +66,7 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence) -> Blue
     def report_form() -> Page:
         if intake.barred(logged_in_user().username):
             return _barred_page()
-        return _render_form(prefill_from_query(request.args.to_dict()))
+        return _render_form(prefill_from_query(request.args.to_dict(), evidence.site_of))
 
     @bp.route("/report", methods=["POST"])
     @login_required
