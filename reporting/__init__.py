@@ -26,7 +26,7 @@ from reporting.intake.submission import MAX_BODY_BYTES
 from reporting.logs import configure_logging
 from reporting.startup_checks import check_startup
 from reporting.version import __version__  # noqa: F401  (the package's version, re-exported)
-from reporting.views import api, errors, evidence, health, pages, security
+from reporting.views import api, errors, evidence, gadget, health, pages, security
 from reporting.wiki.user_agent import policy_user_agent
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -94,6 +94,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     app.register_blueprint(evidence.create_blueprint(components.evidence))
     app.register_blueprint(health.create_blueprint(components.health, Thresholds.from_config(config),
                                                    config["health.token"]))
+    app.register_blueprint(gadget.create_blueprint(config))
     errors.init_app(app)
     cli.init_app(app, components)
     worker_in_web = config["delivery.worker_in_web"]

@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 
 from reporting.components import Components
 from reporting.delivery.destinations import without_query
+from reporting.gadget.cli import register as register_gadget_commands
 from reporting.identity.usernames import canonical_username
 from reporting.intake.eligibility import BAR_REASONS, bar, unbar
 from reporting.private_paths import private_dir
@@ -43,6 +44,7 @@ def write_instance_keys(instance: Path) -> list[str]:
 def init_app(app: Flask, components: Components) -> None:
     # AppGroup: every command runs inside the app context (also under test_cli_runner).
     group = AppGroup("reporting", help="Incident reporting tool commands.")
+    register_gadget_commands(group, components.config, components.evidence.is_known_api)
 
     @group.command("migrate")
     def migrate_command() -> None:

@@ -38,7 +38,7 @@
 			pending.abort();
 		}
 		pending = new AbortController();
-		fetch( form.action, {
+		fetch( form.getAttribute( 'action' ), { // not form.action: the buttons named "action" shadow it
 			method: 'POST',
 			body: data,
 			credentials: 'same-origin',

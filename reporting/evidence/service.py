@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from reporting.config import Setting, parse_mapping, parse_positive_float, parse_str, register_settings
 from reporting.evidence.links import parse_evidence, parse_link
@@ -90,6 +91,22 @@ class Evidence:
             text = text.split("//", 1)[-1].split("/", 1)[0]
         wiki, error = self.registry.check(text)
         return wiki.host if wiki is not None and error is None else None
+
+    def site_of(self, raw: str) -> tuple[str, str] | None:
+        """(host, script path) of the wiki a reporter or the gadget named, for building links to
+        it (``/w`` on Wikimedia wikis); None when the registry does not know the wiki."""
+        host = self.normalize_wiki(raw)
+        wiki = self.registry.lookup(host) if host else None
+        return (wiki.host, wiki.script_path) if wiki is not None else None
+
+    def is_known_api(self, api_url: str) -> bool:
+        """Whether ``api_url`` is exactly the API the registry has for its host (publishing the
+        gadget talks to no other)."""
+        try:
+            host = urlsplit(api_url).hostname
+        except ValueError:
+            return False
+        return bool(host) and self.api_url_for(str(host)) == api_url
 
     def api_url_for(self, host: str) -> str | None:
         wiki = self.registry.lookup(host)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import unicodedata
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
@@ -97,25 +99,73 @@ def form_data(form: SubmissionForm) -> dict[str, Any]:
     return {name: getattr(form, name) for name in API_FIELDS}
 
 
-def prefill_from_query(args: dict[str, str]) -> SubmissionForm:
+WikiSite = Callable[[str], tuple[str, str] | None]
+"""(host, script path) of the wiki named in ``wiki`` (``/w`` on Wikimedia wikis), None if unknown."""
+
+# Title characters links keep as they are (MediaWiki's wfUrlencode keeps the same ASCII ones);
+# every other ASCII character is percent-encoded, so "&", "?", "#", "+" and "=" survive a query.
+_TITLE_SAFE = frozenset("-._~;@$!*(),/:")
+# A revision id as the gadget sends it; longer or other digits (² and ٣ are digits to str.isdigit)
+# are refused whole, never cut to a different id.
+_REVISION_ID = re.compile(r"[0-9]{1,20}")
+# What may serve as the host of a link: no path, query, fragment, user-info or whitespace.
+_HOSTISH = re.compile(r"[^\s/?#@\\]+")
+
+
+def _encode_title(title: str) -> str:
+    """A title for a link: spaces as underscores, letters of every script readable as they are,
+    everything else percent-encoded (UTF-8). The evidence parser reads both forms."""
+    out = []
+    for char in title.replace(" ", "_"):
+        readable = (char.isalnum() or char in _TITLE_SAFE) if char.isascii() else unicodedata.category(char)[0] in "LMN"
+        out.append(char if readable else quote(char, safe=""))
+    return "".join(out)
+
+
+def _revision_id(value: str) -> str:
+    value = value.strip()
+    return value if _REVISION_ID.fullmatch(value) else ""
+
+
+def prefill_from_query(args: Mapping[str, str], site: WikiSite = lambda wiki: None) -> SubmissionForm:
     """The gadget links here with what it knows about the page the reporter was on.
 
-    ``wiki``, ``page``, ``user``, ``diff``, ``oldid``, ``revid`` become the wiki
-    field, one evidence link and one reported user. Values are only ever put
-    into form fields (escaped), never followed.
+    ``wiki`` (the gadget sends the wiki's host name), ``page``, ``user``, ``diff``, ``oldid`` and
+    ``revid`` become the wiki field, one evidence link and one reported user. The link is the one
+    MediaWiki itself would show, with the page's title in it so the reporter sees every value:
+
+    - ``diff`` (a number, ``prev``, ``next`` or ``cur``), maybe ``oldid``: ``index.php?title=P&diff=N&oldid=M``
+    - ``oldid`` alone, or ``revid`` with a page: ``index.php?title=P&oldid=N`` (a permanent link)
+    - ``revid`` without a page: ``/wiki/Special:PermanentLink/N``
+    - ``page`` alone: ``/wiki/P``; ``user`` alone: ``/wiki/Special:Contributions/U``
+
+    ``site`` gives the wiki's script path (``/w`` on Wikimedia wikis, another one on a wiki an
+    operator registered), so that the evidence parser reads the link back on any known wiki.
+    Values are only ever put into form fields (escaped), never followed.
     """
     wiki = args.get("wiki", "").strip()[:255]
     page = args.get("page", "").strip()[:255]
     user = args.get("user", "").strip()[:255]
-    diff, oldid, revid = (args.get(name, "").strip()[:20] for name in ("diff", "oldid", "revid"))
+    raw_diff = args.get("diff", "").strip()
+    diff = raw_diff if raw_diff in ("prev", "next", "cur") else _revision_id(raw_diff)
+    oldid, revid = _revision_id(args.get("oldid", "")), _revision_id(args.get("revid", ""))
+    known = site(wiki) if wiki else None
+    if known is not None:
+        host, script = known
+    else:
+        host, script = (wiki if _HOSTISH.fullmatch(wiki) else ""), "/w"
+    base = f"https://{host}" if host else ""
+    title = f"title={_encode_title(page)}&" if page else ""
     evidence = ""
-    base = f"https://{wiki}" if wiki else ""
-    if diff and (diff.isdigit() or diff in ("prev", "next", "cur")):
-        evidence = f"{base}/w/index.php?diff={diff}" + (f"&oldid={oldid}" if oldid.isdigit() else "")
-    elif oldid.isdigit():
-        evidence = f"{base}/w/index.php?oldid={oldid}"
-    elif revid.isdigit():
-        evidence = f"{base}/wiki/Special:PermanentLink/{revid}"
+    if diff:
+        evidence = f"{base}{script}/index.php?{title}diff={diff}" + (f"&oldid={oldid}" if oldid else "")
+    elif oldid:
+        evidence = f"{base}{script}/index.php?{title}oldid={oldid}"
+    elif revid:
+        evidence = (f"{base}{script}/index.php?{title}oldid={revid}" if page
+                    else f"{base}/wiki/Special:PermanentLink/{revid}")
     elif page:
-        evidence = f"{base}/wiki/{quote(page.replace(' ', '_'), safe='/:,()!*')}"
+        evidence = f"{base}/wiki/{_encode_title(page)}"
+    elif user:
+        evidence = f"{base}/wiki/Special:Contributions/{_encode_title(user)}"
     return SubmissionForm(wiki=wiki, reported_users=user, evidence=evidence, submission_id=new_submission_id())

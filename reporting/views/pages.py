@@ -84,7 +84,7 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence) -> Blue
     @bp.route("/report", methods=["GET"])
     @login_required
     def report_form() -> Page:
-        form = prefill_from_query(request.args.to_dict())
+        form = prefill_from_query(request.args.to_dict(), evidence.site_of)
         try:
             barred = intake.barred(logged_in_user().username)
         except Exception as error:
