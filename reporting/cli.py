@@ -11,6 +11,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from reporting.cases import cli as cases_cli
 from reporting.components import Components
 from reporting.delivery.worker import run_workers
 from reporting.housekeeping import INTERVAL_SECONDS as MAINTENANCE_INTERVAL_SECONDS
@@ -104,6 +105,7 @@ def init_app(app: Flask, components: Components) -> None:
         count = components.registry_refresh.refresh()
         click.echo(f"stored {count} wikis")
 
+    cases_cli.register(group, components)
     app.cli.add_command(group)
 
 

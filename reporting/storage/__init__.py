@@ -10,11 +10,16 @@ from sqlalchemy import Engine, select
 
 from reporting.storage.audit import AuditLog
 from reporting.storage.bar_list import BarList
+from reporting.storage.case_status import CaseStatusStore
 from reporting.storage.crypto import Sealer
 from reporting.storage.database import make_engine
+from reporting.storage.desk_sync import DeskSyncStore
+from reporting.storage.followups import FollowupStore
 from reporting.storage.migrations import migrate
 from reporting.storage.outbox import OutboxStore
+from reporting.storage.periodic import PeriodicRuns
 from reporting.storage.reports import ReportStore
+from reporting.storage.timeline import TimelineStore
 from reporting.storage.wiki_registry import WikiRegistryStore
 
 
@@ -28,13 +33,20 @@ class Stores:
     audit: AuditLog
     bar_list: BarList
     wiki_registry: WikiRegistryStore
+    timeline: TimelineStore
+    followups: FollowupStore
+    case_status: CaseStatusStore
+    desk_sync: DeskSyncStore
+    periodic: PeriodicRuns
 
     @classmethod
     def open(cls, url: str, sealer: Sealer) -> Stores:
         engine = make_engine(url)
         return cls(engine=engine, reports=ReportStore(engine, sealer), outbox=OutboxStore(engine, sealer),
                    audit=AuditLog(engine), bar_list=BarList(engine, sealer),
-                   wiki_registry=WikiRegistryStore(engine))
+                   wiki_registry=WikiRegistryStore(engine), timeline=TimelineStore(engine, sealer),
+                   followups=FollowupStore(engine, sealer), case_status=CaseStatusStore(engine, sealer),
+                   desk_sync=DeskSyncStore(engine, sealer), periodic=PeriodicRuns(engine))
 
     def migrate(self) -> int:
         return migrate(self.engine)

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, DefaultClause, Engine, inspect, select
+from sqlalchemy import Connection, DefaultClause, Engine, Table, inspect, select
 
 from reporting.storage import schema
 
@@ -55,11 +55,38 @@ def _evidence_and_retention_columns(connection: Connection) -> None:
         next(index for index in table.indexes if index.name == "ix_reports_evidence").create(connection)
 
 
+def _add_missing_columns(connection: Connection, table: Table, names: tuple[str, ...]) -> None:
+    """Add the columns of ``table`` named ``names`` that the database lacks, as the schema declares them."""
+    existing = {column["name"] for column in inspect(connection).get_columns(table.name)}
+    for name in names:
+        if name in existing:
+            continue
+        column = table.c[name]
+        ddl = column.type.compile(dialect=connection.dialect)
+        server_default = column.server_default
+        default = f" DEFAULT '{server_default.arg}'" if isinstance(server_default, DefaultClause) else ""
+        null = "" if column.nullable else " NOT NULL"
+        connection.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {name} {ddl}{default}{null}")
+
+
+def _case_tables(connection: Connection) -> None:
+    """10: the case lifecycle: follow-ups, the timeline, desk sync state, periodic job runs."""
+    for table in (schema.followups, schema.case_events, schema.desk_tickets, schema.periodic_runs):
+        table.create(connection, checkfirst=True)
+
+
+def _outbox_kinds(connection: Connection) -> None:
+    """11: outbox rows that deliver a follow-up or withdrawal instead of a report."""
+    _add_missing_columns(connection, schema.outbox, ("kind", "followup_id"))
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "create tables", _create_tables),
     (2, "barred_users", _create_barred_users),
     (4, "wiki registry table", _create_wiki_registry),
     (5, "evidence state and retention columns", _evidence_and_retention_columns),
+    (10, "case lifecycle tables", _case_tables),
+    (11, "outbox kinds", _outbox_kinds),
 )
 
 
