@@ -1,6 +1,7 @@
 """The status sync against the strict fake Znuny: TicketGet lists, articles, merges, removed tickets."""
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -86,6 +87,9 @@ def test_tickets_are_read_in_lists_and_articles_only_for_changed_ones(tmp_path, 
     sync_ten_minutes_later()
     sync_ten_minutes_later()
     assert len([get for get in ticket_gets(desk, before) if "%2C" not in get]) == 50
+    # An agent acts later (in a later second than those passes read: Znuny's "Changed" counts seconds,
+    # and the passes' ten minutes are the test's clock only).
+    time.sleep(1.1)
     desk.set_state(changed, "open")
     desk.agent_article(changed, "Could you tell us more?")
     before = len(desk.requests)
@@ -128,3 +132,28 @@ def test_a_merged_ticket_is_followed_to_its_target(app, desk):
     desk.set_state(target, "closed successful")
     sync(app)
     assert alice.case(ref)["status"] == "resolved"
+
+
+def test_open_then_waiting_for_the_reporter_then_closed_with_a_mapped_pending_state(tmp_path, desk):
+    """Znuny has no state that means "the team asked you" by default; a desk that uses pending auto
+    close for it says so in the destination (``status.type:pending auto=needs-info``)."""
+    app = app_for(tmp_path, znuny_settings(desk, "status.type:pending+auto=needs-info"))
+    alice = Reporter(app)
+    ref = alice.report()
+    ticket = ticket_of(desk, ref)
+    desk.set_state(ticket, "open")
+    sync(app)
+    assert status_chip(alice.page(ref)) == "in-review"
+    desk.agent_article(ticket, "Note: ask CheckUser about the IP.", visible_for_customer=False)
+    desk.agent_article(ticket, "Which page was it on?")
+    desk.set_state(ticket, "pending auto close+")
+    sync(app)
+    page = alice.page(ref)
+    assert status_chip(page) == "needs-info" and "Which page was it on?" in page
+    desk.set_state(ticket, "closed successful")
+    sync(app)
+    page = alice.page(ref)
+    assert status_chip(page) == "resolved"
+    assert "CheckUser" not in page and "CheckUser" not in str(alice.case(ref))
+    assert [(e["status"], e["message"]) for e in alice.case(ref)["timeline"]][2:] == [
+        ("in-review", None), ("needs-info", "Which page was it on?"), ("resolved", None)]
