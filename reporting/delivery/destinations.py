@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parseaddr
 from urllib.parse import parse_qs, quote, urlsplit
@@ -298,7 +298,7 @@ def _znuny_state_ok(state: str) -> bool:
     return bool(state.strip()) and len(state) <= 200
 
 
-def _status_map(url: str, params: dict[str, str], state_ok) -> tuple[tuple[str, str], ...]:
+def _status_map(url: str, params: dict[str, str], state_ok: Callable[[str], bool]) -> tuple[tuple[str, str], ...]:
     """The ``status.<desk state>=<status>`` parameters, checked."""
     pairs = []
     for key, value in params.items():
