@@ -18,7 +18,7 @@ from tests.netguard import sitecustomize as _netguard  # noqa: F401
 _GUARD_DIR = str(Path(__file__).resolve().parent.parent / "tests" / "netguard")
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [_GUARD_DIR, os.environ.get("PYTHONPATH")]))
 
-MODULES = ["bench.http", "bench.evidence", "bench.delivery", "bench.gadget"]
+MODULES = ["bench.http", "bench.evidence", "bench.delivery", "bench.gadget", "bench.status_sync"]
 
 
 def main() -> int:

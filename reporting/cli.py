@@ -11,6 +11,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from reporting.cases import cli as cases_cli
 from reporting.components import Components
 from reporting.delivery.destinations import without_query
 from reporting.gadget.cli import register as register_gadget_commands
@@ -158,6 +159,7 @@ def init_app(app: Flask, components: Components) -> None:
         count = components.registry_refresh.refresh()
         click.echo(f"stored {count} wikis")
 
+    cases_cli.register(group, components)
     app.cli.add_command(group)
 
 

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from urllib.parse import quote
 
+from reporting.cases.followup_evidence import FollowupEvidence
+from reporting.cases.lifecycle import Cases
 from reporting.cases.retention import purge_expired_reports
+from reporting.cases.sync import StatusSync
 from reporting.config import Config, ConfigError
 from reporting.delivery.configure import Delivery, delivery_from_config
 from reporting.delivery.health_probe import HealthProbe
@@ -72,6 +76,8 @@ class Components:
     registry_refresh: RegistryRefresh
     intake: Intake
     health: HealthProbe
+    cases: Cases
+    status_sync: StatusSync
 
     @classmethod
     def build(cls, config: Config, instance_path: Path, migrate: bool = True, toolforge: bool = False) -> Components:
@@ -99,17 +105,32 @@ class Components:
             report_evidence=report_evidence,
             submit_client=WikiClient(user_agent, timeout=config["wikis.submit_timeout_seconds"], max_retries=0),
             synchronous=bool(config["delivery.synchronous"]))
+        followup_evidence = FollowupEvidence(stores.followups, stores.reports, stores.audit, evidence,
+                                             connectors.connector_for)
+        cases = Cases(
+            followups=stores.followups, timeline=stores.timeline, followup_evidence=followup_evidence,
+            delivery=immediate,
+            resolve_client=intake.submit_client, synchronous=bool(config["delivery.synchronous"]),
+            followups_per_day=int(config["rate_limit.followups_per_day"]))
+        status_sync = StatusSync(stores.desk_sync, connectors.connector_for)
         return cls(config=config, instance_path=instance_path, stores=stores, evidence=evidence,
                    delivery=delivery, leases=leases, immediate=immediate, report_evidence=report_evidence,
                    registry_refresh=registry_refresh, intake=intake,
-                   health=HealthProbe(stores.health_outbox.health_figures))
+                   health=HealthProbe(stores.health_outbox.health_figures), cases=cases, status_sync=status_sync)
 
     def purge_expired(self) -> int:
         return purge_expired_reports(self.stores.reports, self.config["retention_days"])
+
+    def sync_status_if_due(self, stop: threading.Event | None = None) -> None:
+        """The status sync, once per ``status_sync.interval_minutes`` across all worker replicas."""
+        interval = timedelta(minutes=int(self.config["status_sync.interval_minutes"]))
+        self.status_sync.run_if_due(self.stores.periodic.claim, interval, stop)
 
     def maintain(self, stop: threading.Event | None = None) -> None:
         """One turn of the worker's housekeeping."""
         run_maintenance([self.registry_refresh.refresh_if_stale,
                          partial(self.report_evidence.resolve_pending, stop=stop),
+                         partial(self.cases.followup_evidence.resolve_pending, stop=stop),
+                         partial(self.sync_status_if_due, stop),
                          self.purge_expired, self.stores.login_sessions.purge_expired,
                          self.stores.submission_keys.purge], stop)

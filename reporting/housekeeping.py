@@ -1,4 +1,4 @@
-"""The worker's periodic turn: the daily sitematrix refresh, evidence retries, retention.
+"""The worker's periodic turn: the daily sitematrix refresh, evidence retries, the status sync, retention.
 
 Every part fails on its own (the database may be down: next turn), and a
 turn never raises.

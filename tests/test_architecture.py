@@ -407,7 +407,8 @@ def test_the_app_and_its_components_show_no_secret(tmp_path):
     components = app.extensions["reporting"]
     secrets = [*sentinels.values(), *_key_forms(key), *_key_forms(old_key)]
     for holder in (components, components.stores, components.delivery, components.intake, components.immediate,
-                   components.report_evidence, components.evidence, components.registry_refresh, components.health):
+                   components.report_evidence, components.evidence, components.registry_refresh, components.health,
+                   components.cases, components.cases.followup_evidence, components.status_sync):
         assert_hides(holder, secrets)
 
 

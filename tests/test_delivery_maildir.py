@@ -42,7 +42,9 @@ def test_message_is_rfc5322_with_text_and_report_json(tmp_path):
     assert re.search(r"^Reporter's language +ru$", body, re.M) and re.search(r"^Reporter blocked +yes$", body, re.M)
     document = json.loads(json_part.get_content())
     assert json_part.get_filename() == "report.json"
-    assert document["schema"] == "incident-report/1"
+    assert document["schema"] == "incident-report/2"
+    assert document["status"] == "received" and document["followups"] == []
+    assert document["status_history"] == [{"at": document["created_at"], "status": "received", "source": "tool"}]
     assert document["reporter"] == {"username": "Жертва", "central_id": 9, "blocked": True, "editcount": None,
                                     "registered": None, "confirmed_email": None, "language": "ru"}
     assert document["description"] == "Он написал, что найдёт меня."

@@ -9,6 +9,10 @@ before "marked delivered" re-delivers to the same ticket).
 Once the desk has answered, its answer is recorded even through a database
 blip (:func:`record_outcome` retries for a while): a lost "delivered" would
 send the report again when the lease runs out.
+
+A row is a report (a new ticket) or a follow-up or withdrawal (a note on the
+report's ticket, idempotent on the note's marker); a note waits until its
+report's row is delivered, because only then is there a ticket to add it to.
 """
 from __future__ import annotations
 
@@ -18,12 +22,12 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from reporting.delivery.base import Connector, PermanentFailure, TemporaryFailure
+from reporting.delivery.base import Connector, Delivered, PermanentFailure, TemporaryFailure, Ticket
 from reporting.delivery.destinations import without_query
-from reporting.delivery.render import render_ticket
+from reporting.delivery.render import NOTE_TAGS, render_note, render_ticket
 from reporting.storage.database import utcnow
-from reporting.storage.outbox import OutboxStore
-from reporting.storage.records import OutboxItem
+from reporting.storage.outbox import OutboxKind, OutboxStore
+from reporting.storage.records import OutboxItem, Report
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +44,8 @@ BASE_BACKOFF_SECONDS = 30.0
 EMERGENCY_BASE_BACKOFF_SECONDS = 5.0
 MAX_BACKOFF_SECONDS = 6 * 3600.0
 EMERGENCY_MAX_BACKOFF_SECONDS = 300.0
+# How long a follow-up row waits before it looks again whether its report's ticket exists.
+NOTE_WAIT = timedelta(seconds=60)
 
 
 def backoff_delay(attempts: int, retry_after: float | None = None, rng: random.Random | None = None,
@@ -87,7 +93,16 @@ def deliver_item(outbox: OutboxStore, item: OutboxItem, connector: Connector, no
     """
     report = item.open_report()
     try:
-        delivered = connector.create_ticket(render_ticket(report))
+        if item.kind == OutboxKind.REPORT:
+            delivered = connector.create_ticket(ticket_for_desk(outbox, report))
+        else:
+            ticket_id = outbox.ticket_for_followup(item)
+            if ticket_id is None:
+                outbox.defer(item, (now or utcnow()) + NOTE_WAIT)
+                log.info("the %s of %s waits for the report's ticket", item.kind, item.ref)
+                return False
+            add_note(outbox, item, report, connector, ticket_id)
+            delivered = Delivered(ticket_id=ticket_id)
     except TemporaryFailure as error:
         now = now or utcnow()
         next_attempt = retry_at(item, now, error.retry_after)
@@ -102,7 +117,30 @@ def deliver_item(outbox: OutboxStore, item: OutboxItem, connector: Connector, no
         refusal = str(error)
         record_outcome(lambda: outbox.mark_failed(item, refusal), item.ref, "a refusal", sleep=sleep)
         return False
+    if item.kind != OutboxKind.REPORT:
+        record_outcome(lambda: outbox.mark_followup_delivered(item, delivered.ticket_id), item.ref,
+                       f"the {item.kind}", sleep=sleep)
+        log.info("delivered the %s of %s", item.kind, item.ref)
+        return True
     record_outcome(lambda: outbox.mark_delivered(item, delivered.ticket_id, delivered.ticket_number),
                    item.ref, "the delivery", sleep=sleep)
     log.info("delivered %s as ticket %s", item.ref, delivered.ticket_number or delivered.ticket_id)
     return True
+
+
+def ticket_for_desk(outbox: OutboxStore, report: Report) -> Ticket:
+    """The report as the desk gets it; its ``report.json`` carries what
+    happened to the case before delivery (follow-ups, a withdrawal), read
+    only when something did."""
+    if report.status == "received" and report.updated_at == report.created_at:
+        return render_ticket(report)
+    return render_ticket(report, *outbox.case_record(report.id, report.ref, report.created_at))
+
+
+def add_note(outbox: OutboxStore, item: OutboxItem, report: Report, connector: Connector, ticket_id: str) -> None:
+    """Add a follow-up or withdrawal to the report's ticket, at most once (its marker)."""
+    followup = outbox.open_followup(item)
+    # The ticket's report.json goes along where the desk takes attachments (mail): the case as it is now.
+    ticket = render_ticket(report, *outbox.case_record(report.id, report.ref, report.created_at))
+    connector.add_followup(ticket, ticket_id, render_note(report, followup), marker=followup.marker,
+                           tags=NOTE_TAGS.get(followup.kind, ()))

@@ -84,6 +84,14 @@ class Connector(Protocol):
         or None when the desk cannot tell (e.g. plain email)."""
         ...
 
-    def add_followup(self, ticket: Ticket, ticket_id: str, text: str) -> None:
-        """Append a follow-up note to an existing ticket."""
+    def add_followup(self, ticket: Ticket, ticket_id: str, text: str, marker: str | None = None,
+                     tags: tuple[str, ...] = ()) -> None:
+        """Append a note (never visible to anyone but the team) to an existing ticket.
+
+        With ``marker`` (a string unique to this note, written into ``text``)
+        the note reaches the desk at most once however often it is retried:
+        desks without idempotency are searched for the marker first, mail
+        derives its Message-ID from it. ``tags`` are added where the desk has
+        tags (Zendesk) and ignored elsewhere.
+        """
         ...

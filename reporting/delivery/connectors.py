@@ -113,6 +113,7 @@ def connector_for(
             reference_field=destination.reference_field,
             timeout=timeout,
             customer_user=destination.customer_user,
+            get_batch=destination.get_batch,
         )
     # Unreachable: parse_destination knows no other kind.
     raise ValueError(f"destination {destination_url!r} has no connector")  # pragma: no cover

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parseaddr
 from urllib.parse import parse_qs, quote, urlsplit
+
+from reporting.cases.statuses import DESK_STATUSES
 
 SEVERITIES = frozenset({"emergency", "high", "normal"})
 
@@ -34,6 +36,11 @@ _LOCAL_QUEUE = re.compile(r"[a-z][a-z0-9-]{0,62}")
 _ZENDESK_HOST = re.compile(r"[a-z0-9][a-z0-9-]{0,62}\.zendesk\.com")
 _ZENDESK_TAG = re.compile(r"[A-Za-z0-9_/:.-]{1,80}")
 _DYNAMIC_FIELD_NAME = re.compile(r"[A-Za-z0-9]{1,200}")
+ZENDESK_STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
+ZNUNY_STATE_TYPES = ("new", "open", "closed", "pending reminder", "pending auto", "merged", "removed")
+#: ``status.<desk state>=<status>`` parameters change how a desk's states read as case statuses.
+STATUS_PREFIX = "status."
+MAX_ZNUNY_GET_BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,9 @@ class ZendeskDestination:
     group_id: int | None = None
     tags: tuple[str, ...] = ()
     custom_field_ref_id: int | None = None
+    # Overrides of how ticket states read as case statuses: (desk state, status) pairs,
+    # the desk state being a status name, ``tag:<tag>`` or ``custom:<custom status id>``.
+    status_map: tuple[tuple[str, str], ...] = ()
     kind: str = "zendesk"
 
 
@@ -82,6 +92,10 @@ class ZnunyDestination:
     routes: tuple[tuple[str, str], ...] = tuple(ZNUNY_DEFAULT_ROUTES.items())
     reference_field: str = "IncidentReportRef"
     customer_user: str | None = None
+    # Overrides of how states read as case statuses: (state name or ``type:<state type>``, status) pairs.
+    status_map: tuple[tuple[str, str], ...] = ()
+    # Ticket ids per TicketGet request (1 where the web service cannot take a list).
+    get_batch: int = 20
     kind: str = "znuny"
 
 
@@ -112,8 +126,10 @@ def parse_destination(url: str) -> Destination:
         smtp://host[:port]?to=<address>      (port 25 by default)
         smtp+starttls://host[:port]?to=<address>   (port 587 by default)
         zendesk+https://<sub>.zendesk.com[?group=<id>&tags=a,b&ref_field=<id>]
+              [&status.<state>=<status>]
         znuny+https://<host>/<web service path>?queue=<queue>[&reference_field=..]
-              [&customer=<address>][&route.<Operation>=<METHOD /route>]
+              [&customer=<address>][&route.<Operation>=<METHOD /route>][&get_batch=<n>]
+              [&status.<state>=<status>]
         local:<queue>                        (e.g. local:functionaries)
 
     ``zendesk+http`` and ``znuny+http`` are accepted for loopback hosts only,
@@ -252,7 +268,7 @@ def _parse_zendesk(url: str) -> ZendeskDestination:
         raise ValueError(f"destination {url!r}: the host must be <subdomain>.zendesk.com")
     if parts.path not in ("", "/"):
         raise ValueError(f"destination {url!r}: a Zendesk destination has no path (the API lives at /api/v2)")
-    params = _query(url, parts.query, {"group", "tags", "ref_field"})
+    params = _query(url, parts.query, {"group", "tags", "ref_field"}, prefixes=(STATUS_PREFIX,))
     tags: tuple[str, ...] = ()
     if params.get("tags"):
         tags = tuple(tag.strip() for tag in params["tags"].split(","))
@@ -264,7 +280,38 @@ def _parse_zendesk(url: str) -> ZendeskDestination:
         group_id=_positive_int(url, "group", params["group"]) if "group" in params else None,
         tags=tags,
         custom_field_ref_id=_positive_int(url, "ref_field", params["ref_field"]) if "ref_field" in params else None,
+        status_map=_status_map(url, params, _zendesk_state_ok),
     )
+
+
+def _zendesk_state_ok(state: str) -> bool:
+    if state.startswith("tag:"):
+        return bool(_ZENDESK_TAG.fullmatch(state[4:]))
+    if state.startswith("custom:"):
+        return state[7:].isdigit()
+    return state in ZENDESK_STATUSES
+
+
+def _znuny_state_ok(state: str) -> bool:
+    if state.startswith("type:"):
+        return state[5:] in ZNUNY_STATE_TYPES
+    return bool(state.strip()) and len(state) <= 200
+
+
+def _status_map(url: str, params: dict[str, str], state_ok: Callable[[str], bool]) -> tuple[tuple[str, str], ...]:
+    """The ``status.<desk state>=<status>`` parameters, checked."""
+    pairs = []
+    for key, value in params.items():
+        if not key.startswith(STATUS_PREFIX):
+            continue
+        state = key[len(STATUS_PREFIX):]
+        if not state_ok(state):
+            raise ValueError(f"destination {url!r}: {key!r} names no state this desk has")
+        if value not in DESK_STATUSES:
+            raise ValueError(f"destination {url!r}: {key}={value!r}: the status must be one of "
+                             f"{', '.join(sorted(DESK_STATUSES))}")
+        pairs.append((state, value))
+    return tuple(sorted(pairs))
 
 
 def parse_znuny_route(value: str) -> tuple[str, str]:
@@ -285,7 +332,8 @@ def _parse_znuny(url: str) -> ZnunyDestination:
             f"destination {url!r}: the web service path is missing "
             "(e.g. /otrs/nph-genericinterface.pl/Webservice/<Name>)"
         )
-    params = _query(url, parts.query, {"queue", "reference_field", "customer"}, prefixes=("route.",))
+    params = _query(url, parts.query, {"queue", "reference_field", "customer", "get_batch"},
+                    prefixes=("route.", STATUS_PREFIX))
     queue = params.get("queue", "").strip()
     if not queue:
         raise ValueError(f"destination {url!r}: the queue (?queue=<name>) is missing")
@@ -308,12 +356,17 @@ def _parse_znuny(url: str) -> ZnunyDestination:
             f"destination {url!r}: reference_field {reference_field!r} is not a dynamic field name (letters and digits)"
         )
     customer = _address(url, params["customer"], "customer") if "customer" in params else None
+    get_batch = _positive_int(url, "get_batch", params["get_batch"]) if "get_batch" in params else 20
+    if get_batch > MAX_ZNUNY_GET_BATCH:
+        raise ValueError(f"destination {url!r}: get_batch is at most {MAX_ZNUNY_GET_BATCH}")
     return ZnunyDestination(
         base_url=base + quote(path, safe="/.-_~"),
         queue=queue,
         routes=tuple(routes.items()),
         reference_field=reference_field,
         customer_user=customer,
+        status_map=_status_map(url, params, _znuny_state_ok),
+        get_batch=get_batch,
     )
 
 

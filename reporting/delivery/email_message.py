@@ -17,6 +17,7 @@ It only does so when every header is one the package would write verbatim
 from __future__ import annotations
 
 import binascii
+import hashlib
 import re
 from datetime import UTC, datetime
 from email import quoprimime
@@ -54,6 +55,35 @@ def build_message(ticket: Ticket, sender: str, recipient: str, date: datetime | 
         subtype="json",
         filename="report.json",
     )
+    return message
+
+
+def build_followup_message(
+    ticket: Ticket, sender: str, recipient: str, text: str, date: datetime | None = None, marker: str | None = None
+) -> EmailMessage:
+    """A follow-up note threaded under the report's first message
+    (``In-Reply-To`` and ``References`` are the report's Message-ID), with
+    the ticket's ``report.json`` attached like the report's own message.
+
+    Its Message-ID derives from the report reference and the note's marker
+    (or, without one, its text), so retrying the same note repeats the same
+    Message-ID and the desk can drop the copy.
+    """
+    digest = hashlib.sha256((marker or text).encode("utf-8")).hexdigest()[:20]
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = recipient
+    message["Subject"] = f"Re: {ticket.subject}"
+    message["Message-ID"] = f"<report-{ticket.ref}-followup-{digest}@incident-reporting.toolforge.org>"
+    message["In-Reply-To"] = ticket.message_id
+    message["References"] = ticket.message_id
+    message["Date"] = format_datetime(date or datetime.now(UTC))
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
+    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    # The case as it is now (report.json version 2: status history, follow-ups): mail desks
+    # cannot ask the tool, so every message brings it along.
+    message.add_attachment(ticket.report_json, maintype="application", subtype="json", filename="report.json")
     return message
 
 

@@ -28,5 +28,6 @@ class LocalQueueConnector:
     def ticket_status(self, ticket_id: str) -> str | None:
         return None
 
-    def add_followup(self, ticket: Ticket, ticket_id: str, text: str) -> None:
+    def add_followup(self, ticket: Ticket, ticket_id: str, text: str, marker: str | None = None,
+                     tags: tuple[str, ...] = ()) -> None:
         """Follow-ups are read in the tool itself; there is no other copy to update."""

@@ -7,14 +7,15 @@ a second delivery of the same report finds the first instead of adding one.
 """
 from __future__ import annotations
 
+import glob
 import hashlib
 import mailbox
 import os
-from dataclasses import replace
+from collections.abc import Callable
 from pathlib import Path
 
 from reporting.delivery.base import Delivered, TemporaryFailure, Ticket
-from reporting.delivery.email_message import message_bytes
+from reporting.delivery.email_message import build_followup_message, message_bytes
 from reporting.private_paths import private_dir
 
 
@@ -29,34 +30,40 @@ class MaildirConnector:
 
     def create_ticket(self, ticket: Ticket) -> Delivered:
         key = self._key(ticket.ref)
+        self._write(key, lambda: message_bytes(ticket, self.sender, self.recipient))
+        return Delivered(ticket_id=key)
+
+    def _write(self, key: str, data: bytes | Callable[[], bytes]) -> None:
+        """Write one message under ``key`` unless a message with that key exists."""
         try:
             for sub in ("tmp", "new", "cur"):
                 private_dir(self.path / sub)
-            existing = list((self.path / "new").glob(key + "*")) + \
-                       list((self.path / "cur").glob(key + "*"))
-            if existing:
-                return Delivered(ticket_id=key)
-            data = message_bytes(ticket, self.sender, self.recipient)
+            # A reader that saw the message moved it to cur/, perhaps with an info suffix (":2,S").
+            if ((self.path / "new" / key).exists() or (self.path / "cur" / key).exists()
+                    or any((self.path / "cur").glob(glob.escape(key) + ":*"))):
+                return
+            content = data() if callable(data) else data
             # Maildir's own protocol: write to tmp/, then rename into new/ (atomic).
             tmp = self.path / "tmp" / key
             with open(tmp, "wb") as handle:
-                handle.write(data)
+                handle.write(content)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.chmod(tmp, 0o600)
             os.replace(tmp, self.path / "new" / key)
         except OSError as error:
             raise TemporaryFailure(f"maildir: {error.strerror or error.__class__.__name__}") from None
-        return Delivered(ticket_id=key)
 
     def ticket_status(self, ticket_id: str) -> str | None:
         return None
 
-    def add_followup(self, ticket: Ticket, ticket_id: str, text: str) -> None:
-        """A follow-up is one more message whose key is derived from its text,
-        so repeating the same follow-up stays one message."""
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-        self.create_ticket(replace(ticket, ref=f"{ticket.ref}-followup-{digest}", body=text))
+    def add_followup(self, ticket: Ticket, ticket_id: str, text: str, marker: str | None = None,
+                     tags: tuple[str, ...] = ()) -> None:
+        """A follow-up is one more message whose key is derived from its marker
+        (or its text), so repeating the same follow-up stays one message."""
+        digest = hashlib.sha256((marker or text).encode("utf-8")).hexdigest()[:16]
+        message = build_followup_message(ticket, self.sender, self.recipient, text, marker=marker)
+        self._write(f"{self._key(ticket.ref)}-followup-{digest}", message.as_bytes())
 
     def messages(self) -> list[mailbox.MaildirMessage]:
         """Every delivered message (tests and the developer's eyes)."""

@@ -16,17 +16,47 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from reporting.delivery.base import Ticket
-from reporting.delivery.report_json import ReportDocument, ReporterDocument
+from reporting.delivery.report_json import FollowupDocument, ReportDocument, ReporterDocument, StatusDocument
 from reporting.evidence.types import Analysis, ResolvedLink
 from reporting.i18n import msg_text
+from reporting.storage.followup_rows import Followup, FollowupKind
 from reporting.storage.records import Report
+from reporting.storage.timeline import TimelineEntry
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 PRIORITY_BY_SEVERITY = {"emergency": "urgent", "high": "high", "normal": "normal"}
 
 
-def report_document(report: Report) -> ReportDocument:
-    """The versioned machine-readable form of a report."""
+def _utc(moment) -> str:
+    return moment.isoformat() + "Z"
+
+
+def status_history(timeline: Sequence[TimelineEntry]) -> list[StatusDocument]:
+    """The status changes of a case (no messages: the desk has its own, and a
+    functionary's note never leaves the tool)."""
+    history: list[StatusDocument] = []
+    for entry in timeline:
+        if entry.internal or (history and history[-1]["status"] == entry.status):
+            continue
+        history.append({"at": _utc(entry.at), "status": entry.status, "source": entry.source})
+    return history
+
+
+def followup_documents(followups: Sequence[Followup]) -> list[FollowupDocument]:
+    return [{"at": _utc(followup.created_at), "kind": followup.kind, "text": followup.text,
+             "evidence": list(followup.evidence), "evidence_facts": list(followup.evidence_facts)}
+            for followup in followups]
+
+
+def report_document(report: Report, timeline: Sequence[TimelineEntry] = (),
+                    followups: Sequence[Followup] = ()) -> ReportDocument:
+    """The versioned machine-readable form of a report.
+
+    ``timeline`` and ``followups`` are what happened to the case since it was
+    stored; a report delivered right away has none yet, and then its history
+    is its reception.
+    """
+    history = status_history(timeline) or [{"at": _utc(report.created_at), "status": "received", "source": "tool"}]
     return {
         "schema": f"incident-report/{SCHEMA_VERSION}",
         "ref": report.ref,
@@ -41,6 +71,9 @@ def report_document(report: Report) -> ReportDocument:
         "evidence_state": report.evidence_state,
         "evidence_facts": cast("list[ResolvedLink]", list(report.evidence_facts)),  # stored as resolved
         "description": report.description,
+        "status": report.status,
+        "status_history": history,
+        "followups": followup_documents(followups),
     }
 
 
@@ -146,15 +179,43 @@ def render_evidence_followup(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_ticket(report: Report) -> Ticket:
+def render_note(report: Report, followup: Followup) -> str:
+    """The note a follow-up or withdrawal adds to the report's ticket (English
+    frame, the reporter's words verbatim). Its marker lets the connector find
+    it again instead of adding it twice."""
+    if followup.kind == FollowupKind.WITHDRAWAL:
+        lines = [_en("reporting-desk-withdrawal-intro", report.ref), ""]
+        if followup.text:
+            lines += [_en("reporting-desk-withdrawal-reason", report.reporter_lang), "", followup.text]
+        else:
+            lines += [_en("reporting-desk-withdrawal-no-reason")]
+    else:
+        lines = [_en("reporting-desk-followup-intro", report.ref), ""]
+        if followup.text:
+            lines += [_en("reporting-desk-followup-text", report.reporter_lang), "", followup.text]
+        if followup.evidence:
+            lines += ["", _en("reporting-desk-followup-evidence")]
+            if followup.evidence_facts:
+                lines += render_facts(followup.evidence_facts)
+            else:
+                lines += [f"  {number}. {link}" for number, link in enumerate(followup.evidence, 1)]
+    lines += ["", _en("reporting-desk-note-marker", followup.marker)]
+    return "\n".join(lines) + "\n"
+
+
+NOTE_TAGS = {FollowupKind.WITHDRAWAL: ("withdrawn-by-reporter",)}
+
+
+def render_ticket(report: Report, timeline: Sequence[TimelineEntry] = (), followups: Sequence[Followup] = ()) -> Ticket:
     """The :class:`Ticket` for any connector. The subject holds no personal data."""
     emergency = report.severity == "emergency"
     subject_key = "reporting-desk-subject-emergency" if emergency else "reporting-desk-subject"
+    document = report_document(report, timeline, followups)
     return Ticket(
         ref=report.ref,
         subject=_en(subject_key, report.ref, report.category),
         body=render_body(report),
-        report_json=json.dumps(report_document(report), ensure_ascii=False, indent=2).encode("utf-8"),
+        report_json=json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8"),
         priority=PRIORITY_BY_SEVERITY[report.severity],
         category=report.category,
         wiki=report.wiki,

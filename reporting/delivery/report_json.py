@@ -1,4 +1,4 @@
-"""The shape of ``report.json``, version 1, as :func:`reporting.delivery.render.report_document`
+"""The shape of ``report.json``, version 2, as :func:`reporting.delivery.render.report_document`
 builds it. ``docs/report-json.md`` is the reference for desks; these TypedDicts keep the code
 and that page in step (a field added here belongs there too).
 """
@@ -9,7 +9,7 @@ from typing import TypedDict
 
 from reporting.evidence.types import ResolvedLink
 
-__all__ = ["ReportDocument", "ReporterDocument"]
+__all__ = ["FollowupDocument", "ReportDocument", "ReporterDocument", "StatusDocument"]
 
 
 class ReporterDocument(TypedDict):
@@ -22,6 +22,24 @@ class ReporterDocument(TypedDict):
     registered: str | None  # MediaWiki timestamp YYYYMMDDHHMMSS
     confirmed_email: bool | None
     language: str  # the language the reporter used the form in
+
+
+class StatusDocument(TypedDict):
+    """One entry of ``status_history``."""
+
+    at: str  # ISO 8601, UTC, "Z" suffix
+    status: str  # received, forwarded, in-review, needs-info, resolved, declined, withdrawn
+    source: str  # desk, reporter, tool, functionary
+
+
+class FollowupDocument(TypedDict):
+    """One entry of ``followups``: what the reporter added after sending the report."""
+
+    at: str
+    kind: str  # "followup" or "withdrawal"
+    text: str  # the reporter's words (for a withdrawal: the reason, possibly empty)
+    evidence: list[str]  # links added, as given
+    evidence_facts: list[ResolvedLink]  # one per link, like the report's
 
 
 class ReportDocument(TypedDict):
@@ -38,3 +56,6 @@ class ReportDocument(TypedDict):
     evidence_state: str  # "none", "resolved", "pending" or "gave-up"
     evidence_facts: list[ResolvedLink]  # one per link found in evidence, in order
     description: str
+    status: str  # the case's status when the document was made
+    status_history: list[StatusDocument]  # oldest first
+    followups: list[FollowupDocument]  # oldest first

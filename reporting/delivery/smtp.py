@@ -7,38 +7,12 @@ needs no authentication; credentials are only ever sent after STARTTLS.
 """
 from __future__ import annotations
 
-import hashlib
 import smtplib
 import ssl
-from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime
 
 from reporting.delivery.base import Delivered, PermanentFailure, TemporaryFailure, Ticket
-from reporting.delivery.email_message import build_message, plain_message_bytes
-
-
-def build_followup_message(
-    ticket: Ticket, sender: str, recipient: str, text: str, date: datetime | None = None
-) -> EmailMessage:
-    """A follow-up note threaded under the report's first message.
-
-    Its Message-ID derives from the report reference and the note's text, so
-    retrying the same note repeats the same Message-ID.
-    """
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = recipient
-    message["Subject"] = f"Re: {ticket.subject}"
-    message["Message-ID"] = f"<report-{ticket.ref}-followup-{digest}@incident-reporting.toolforge.org>"
-    message["In-Reply-To"] = ticket.message_id
-    message["References"] = ticket.message_id
-    message["Date"] = format_datetime(date or datetime.now(UTC))
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Auto-Response-Suppress"] = "All"
-    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    return message
+from reporting.delivery.email_message import build_followup_message, build_message, plain_message_bytes
 
 
 class SmtpConnector:
@@ -82,8 +56,9 @@ class SmtpConnector:
     def ticket_status(self, ticket_id: str) -> str | None:
         return None
 
-    def add_followup(self, ticket: Ticket, ticket_id: str, text: str) -> None:
-        self._send(build_followup_message(ticket, self.sender, self.recipient, text))
+    def add_followup(self, ticket: Ticket, ticket_id: str, text: str, marker: str | None = None,
+                     tags: tuple[str, ...] = ()) -> None:
+        self._send(build_followup_message(ticket, self.sender, self.recipient, text, marker=marker))
 
     # -- transport -------------------------------------------------------------------
     def _send(self, message: EmailMessage | bytes) -> None:

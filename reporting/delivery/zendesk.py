@@ -6,15 +6,25 @@ any delay between attempts; the ``Idempotency-Key`` header covers the race in
 which a create succeeded but its response was lost and the lookup does not
 see the ticket yet. The request body is serialised deterministically because
 Zendesk rejects a repeated key with a different body.
+
+Notes added later (follow-ups, withdrawals) have no idempotency at Zendesk
+(``Idempotency-Key`` covers ticket creation only): each carries a marker,
+and the ticket's comments are searched for it before the note is added.
+
+The status sync reads tickets with ``show_many`` (up to 100 a request) and
+the public comments of tickets that changed (:class:`DeskReader`).
 """
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import requests
 
 from reporting.delivery.base import Delivered, PermanentFailure, TemporaryFailure, Ticket
+from reporting.delivery.desk_reading import DeskMessage, DeskTicket
 from reporting.delivery.http import json_object, send, short
 from reporting.retry_after import parse_retry_after
 
@@ -27,6 +37,11 @@ STATUS_MAP = {
     "solved": "solved",
     "closed": "closed",
 }
+#: Ticket ids per ``show_many`` request (Zendesk's limit).
+SHOW_MANY_LIMIT = 100
+COMMENTS_PER_PAGE = 100
+#: Pages of comments read at most per ticket (10,000 comments): a bound, not a limit anyone meets.
+MAX_COMMENT_PAGES = 100
 
 
 class ZendeskConnector:
@@ -85,14 +100,77 @@ class ZendeskConnector:
         status = shown.get("status")
         return STATUS_MAP.get(status) if isinstance(status, str) else None
 
-    def add_followup(self, ticket: Ticket, ticket_id: str, text: str) -> None:
-        body = {"ticket": {"comment": {"body": text, "public": False}}}
+    def add_followup(self, ticket: Ticket, ticket_id: str, text: str, marker: str | None = None,
+                     tags: tuple[str, ...] = ()) -> None:
+        ticket_id = _ticket_id(ticket_id)
+        if marker is not None and any(marker in str(comment.get("body", "")) for comment in self._comments(ticket_id)):
+            return  # an earlier attempt added it; its answer was lost
+        update: dict[str, Any] = {"comment": {"body": text, "public": False}}
+        if tags:
+            update["additional_tags"] = _tags(tags)
         self._request(
             "PUT",
-            f"/api/v2/tickets/{_ticket_id(ticket_id)}",
-            data=json.dumps(body, sort_keys=True).encode("utf-8"),
+            f"/api/v2/tickets/{ticket_id}",
+            data=json.dumps({"ticket": update}, sort_keys=True).encode("utf-8"),
             headers={"Content-Type": "application/json"},
         )
+
+    # -- DeskReader ----------------------------------------------------------------
+    batch_size = SHOW_MANY_LIMIT
+
+    def read_tickets(self, ticket_ids: Sequence[str]) -> dict[str, DeskTicket]:
+        ids = list(dict.fromkeys(_ticket_id(ticket_id) for ticket_id in ticket_ids))
+        found: dict[str, DeskTicket] = {}
+        for start in range(0, len(ids), SHOW_MANY_LIMIT):
+            chunk = ids[start:start + SHOW_MANY_LIMIT]
+            response = self._request("GET", "/api/v2/tickets/show_many", params={"ids": ",".join(chunk)})
+            listed = json_object(response).get("tickets")
+            if not isinstance(listed, list):
+                raise TemporaryFailure("Zendesk answered show_many without a ticket list")
+            for shown in listed:
+                if not isinstance(shown, dict) or not _is_id(shown.get("id")) or str(shown["id"]) not in chunk:
+                    continue
+                tags = shown["tags"] if isinstance(shown.get("tags"), list) else []
+                custom = shown.get("custom_status_id")
+                found[str(shown["id"])] = DeskTicket(
+                    ticket_id=str(shown["id"]), state=str(shown.get("status") or ""),
+                    tags=tuple(str(tag) for tag in tags), custom_status=str(custom) if _is_id(custom) else None,
+                    marker=str(shown["updated_at"]) if shown.get("updated_at") else None)
+        return found
+
+    def may_have_replies(self, ticket: DeskTicket) -> bool:
+        # Zendesk: "new" means no agent has updated the ticket, and an update never returns it to "new".
+        return ticket.state != "new"
+
+    def replies(self, ticket_id: str) -> list[DeskMessage]:
+        return [DeskMessage(desk_id=str(comment["id"]), body=str(comment.get("body") or ""))
+                for comment in self._comments(_ticket_id(ticket_id))
+                if comment.get("public") is True and _is_id(comment.get("id"))]
+
+    def merged_into(self, ticket: DeskTicket) -> str | None:
+        return None  # a merged Zendesk ticket is closed; the sync reads it like any closed ticket
+
+    def _comments(self, ticket_id: str) -> Iterator[dict[str, Any]]:
+        """Every comment of a ticket, oldest first, following Zendesk's pages
+        (only pages of this very ticket on this very desk: credentials never
+        follow a link elsewhere)."""
+        path = f"/api/v2/tickets/{ticket_id}/comments"
+        url, params = self.base_url + path, {"per_page": str(COMMENTS_PER_PAGE)}
+        for _ in range(MAX_COMMENT_PAGES):
+            response = send(self.session, "GET", url, timeout=self.timeout, auth=self._auth, params=params)
+            self._raise_for_status(response)
+            data = json_object(response)
+            comments = data.get("comments")
+            if not isinstance(comments, list):
+                raise TemporaryFailure("Zendesk answered without a comment list")
+            yield from (comment for comment in comments if isinstance(comment, dict))
+            next_page = data.get("next_page")
+            if not isinstance(next_page, str) or not next_page:
+                return
+            if not any(next_page.startswith(self.base_url + path + suffix) for suffix in ("?", ".json?")):
+                raise TemporaryFailure("Zendesk pointed the next page of comments elsewhere")
+            url, params = next_page, {}
+        raise TemporaryFailure(f"ticket {ticket_id} has more than {MAX_COMMENT_PAGES} pages of comments")
 
     # -- helpers -------------------------------------------------------------------
     def _create_body(self, ticket: Ticket) -> bytes:

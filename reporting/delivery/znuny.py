@@ -19,6 +19,17 @@ Agents may rename titles; with a GET search route a retry after such a rename
 could miss the ticket, so prefer a POST route (``route.TicketSearch=POST
 /TicketSearch``) where the admin can add one.
 
+Notes added later (follow-ups, withdrawals) are articles; Znuny has no
+idempotency, so each note carries a marker and the ticket's system articles
+are searched for it before the note is added.
+
+The status sync reads tickets with ``TicketGet`` (a comma-separated
+``TicketID`` list, ``get_batch`` ids a request) and, for tickets that
+changed, their agent articles visible to the customer (:class:`DeskReader`).
+A merged ticket is followed to the ticket it was merged into: Znuny writes
+both ticket numbers into the merge article, and ``TicketSearch`` finds the
+target by its number.
+
 Errors: Znuny answers most failures with HTTP 200 and ``{"Error": {...}}``.
 Authentication and validation codes are permanent, others temporary; HTTP 500
 ``faultcode`` answers are temporary, except the transport's "could not
@@ -28,14 +39,16 @@ it).
 from __future__ import annotations
 
 import base64
+import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
 import requests
 
 from reporting.delivery.base import Delivered, PermanentFailure, TemporaryFailure, Ticket
+from reporting.delivery.desk_reading import DeskMessage, DeskTicket
 from reporting.delivery.destinations import ZNUNY_DEFAULT_ROUTES, parse_znuny_route
 from reporting.delivery.http import json_body, send, short
 from reporting.retry_after import parse_retry_after
@@ -50,6 +63,9 @@ _STATE_TYPES = {"new": "new", "open": "open", "pending reminder": "pending", "pe
                 "closed": "closed", "merged": "closed", "removed": "closed"}
 # A reference is unique; a search returning more candidates than this ignores its filter.
 _MAX_CANDIDATES = 10
+# TicketGet answers for a whole list or not at all; these mean "one of these tickets is not readable".
+_UNREADABLE_TICKET = ("AccessDenied", "NotValidTicketID", "NotTicketData")
+DEFAULT_GET_BATCH = 20
 
 
 def normalize_state(state: str | None, state_type: str | None) -> str | None:
@@ -92,6 +108,7 @@ class ZnunyConnector:
         timeout: float = 10.0,
         session: requests.Session | None = None,
         customer_user: str | None = None,
+        get_batch: int = DEFAULT_GET_BATCH,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.user_login = user_login
@@ -109,6 +126,7 @@ class ZnunyConnector:
         self.routes = {operation: parse_znuny_route(value) for operation, value in merged.items()}
         self._session_id: str | None = None
         self._session_lock = threading.Lock()
+        self.batch_size = max(1, get_batch)
 
     # -- Connector -----------------------------------------------------------------
     def create_ticket(self, ticket: Ticket) -> Delivered:
@@ -143,9 +161,89 @@ class ZnunyConnector:
         found = self._get(ticket_id)
         return normalize_state(found.get("State"), found.get("StateType"))
 
-    def add_followup(self, ticket: Ticket, ticket_id: str, text: str) -> None:
+    def add_followup(self, ticket: Ticket, ticket_id: str, text: str, marker: str | None = None,
+                     tags: tuple[str, ...] = ()) -> None:
+        ticket_id = _ticket_id(ticket_id)
+        if marker is not None:
+            for article in self._articles(ticket_id, "system"):
+                if marker in str(article.get("Body", "")) or marker in str(article.get("Subject", "")):
+                    return  # an earlier attempt added it; its answer was lost
         self._call_with_session("TicketUpdate", {"Article": self._article(f"Follow-up: {ticket.subject}", text)},
-                                {"TicketID": _ticket_id(ticket_id)})
+                                {"TicketID": ticket_id})
+
+    # -- DeskReader ----------------------------------------------------------------
+    def read_tickets(self, ticket_ids: Sequence[str]) -> dict[str, DeskTicket]:
+        ids = list(dict.fromkeys(_ticket_id(ticket_id) for ticket_id in ticket_ids))
+        found: dict[str, DeskTicket] = {}
+        for start in range(0, len(ids), self.batch_size):
+            for shown in self._get_many(ids[start:start + self.batch_size]):
+                ticket_id = str(shown.get("TicketID", ""))
+                if ticket_id in ids:
+                    found[ticket_id] = DeskTicket(
+                        ticket_id=ticket_id, state=str(shown.get("State") or ""),
+                        state_type=str(shown["StateType"]) if shown.get("StateType") else None,
+                        marker=str(shown["Changed"]) if shown.get("Changed") else None,
+                        number=str(shown["TicketNumber"]) if shown.get("TicketNumber") else None)
+        return found
+
+    def may_have_replies(self, ticket: DeskTicket) -> bool:
+        # A merged ticket's last article is Znuny's merge note (visible to the customer, naming ticket
+        # numbers); nothing after the merge is written there.
+        return not ticket.merged
+
+    def replies(self, ticket_id: str) -> list[DeskMessage]:
+        return [DeskMessage(desk_id=str(article["ArticleID"]), body=str(article.get("Body") or ""))
+                for article in self._articles(_ticket_id(ticket_id), "agent")
+                if article.get("SenderType") == "agent" and str(article.get("IsVisibleForCustomer")) == "1"
+                and article.get("ArticleID")]
+
+    def merged_into(self, ticket: DeskTicket) -> str | None:
+        """Read the merge note (the newest agent article): the ticket number in it
+        that is not the merged ticket's own is the target's; search for it."""
+        if not ticket.merged:
+            return None
+        articles = self._articles(_ticket_id(ticket.ticket_id), "agent", newest_only=True)
+        numbers = [number for article in articles for number in re.findall(r"\d{5,}", str(article.get("Body", "")))
+                   if number != ticket.number]
+        if not numbers:
+            return None
+        result = self._call_with_session("TicketSearch", {"TicketNumber": numbers[-1]})
+        candidates = result.get("TicketID") or []
+        if isinstance(candidates, (str, int)):
+            candidates = [candidates]
+        if not isinstance(candidates, list) or len(candidates) != 1 or not str(candidates[0]).isdigit():
+            return None
+        return str(candidates[0])
+
+    def _get_many(self, ids: list[str]) -> list[dict[str, Any]]:
+        """TicketGet for several tickets at once; when one of them cannot be
+        read (removed, no permission), Znuny refuses the whole list, so the
+        others are read one by one and the unreadable one is left out."""
+        try:
+            return self._tickets(self._call_with_session("TicketGet", {}, {"TicketID": ",".join(ids)},
+                                                         keep=_UNREADABLE_TICKET))
+        except ZnunyError:
+            if len(ids) == 1:
+                return []
+        shown = []
+        for ticket_id in ids:
+            shown += self._get_many([ticket_id])
+        return shown
+
+    def _articles(self, ticket_id: str, sender_type: str, newest_only: bool = False) -> list[dict[str, Any]]:
+        data: dict[str, Any] = {"AllArticles": 1, "ArticleSenderType": sender_type}
+        if newest_only:
+            data.update(ArticleOrder="DESC", ArticleLimit=1)
+        tickets = self._tickets(self._call_with_session("TicketGet", data, {"TicketID": ticket_id}))
+        articles = tickets[0].get("Article") if tickets else None
+        return [article for article in articles if isinstance(article, dict)] if isinstance(articles, list) else []
+
+    @staticmethod
+    def _tickets(result: dict[str, Any]) -> list[dict[str, Any]]:
+        tickets = result.get("Ticket")
+        if not isinstance(tickets, list):
+            raise TemporaryFailure("Znuny answered TicketGet without a ticket list")
+        return [ticket for ticket in tickets if isinstance(ticket, dict)]
 
     # -- tickets -------------------------------------------------------------------
     @staticmethod
@@ -196,12 +294,18 @@ class ZnunyConnector:
 
     # -- sessions ------------------------------------------------------------------
     def _call_with_session(
-        self, operation: str, data: dict[str, Any], path_params: Mapping[str, str] | None = None
+        self, operation: str, data: dict[str, Any], path_params: Mapping[str, str] | None = None,
+        keep: tuple[str, ...] = (),
     ) -> dict[str, Any]:
+        """Call ``operation`` with the cached session (logging in again once if
+        it expired). Errors become delivery failures, except those whose code
+        ends with one of ``keep``: they are raised as :class:`ZnunyError`."""
         session_id, fresh = self._current_session()
         try:
             return self._call(operation, {**data, "SessionID": session_id}, path_params)
         except ZnunyError as error:
+            if error.code.rsplit(".", 1)[-1] in keep:
+                raise
             if not error.code.endswith(".AuthFail") or fresh:
                 raise error.as_failure() from None
         # The cached session expired or was removed at the desk: log in again once.
@@ -210,6 +314,8 @@ class ZnunyConnector:
         try:
             return self._call(operation, {**data, "SessionID": session_id}, path_params)
         except ZnunyError as error:
+            if error.code.rsplit(".", 1)[-1] in keep:
+                raise
             raise error.as_failure() from None
 
     def _current_session(self) -> tuple[str, bool]:
@@ -238,7 +344,10 @@ class ZnunyConnector:
         method, route = self.routes[operation]
         path = route
         for name, value in (path_params or {}).items():
-            path = path.replace(f":{name}", quote(str(value), safe=""))
+            if f":{name}" in route:
+                path = path.replace(f":{name}", quote(str(value), safe=""))
+            else:  # the admin's route has no placeholder for it: it travels with the data
+                data = {**data, name: value}
         url = self.base_url + path
         if method == "GET":
             # Znuny ignores GET bodies; parameters travel in the query string.

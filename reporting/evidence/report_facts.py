@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 
@@ -57,6 +57,19 @@ def _needs_retry(link: ResolvedLink) -> bool:
     return link.get("status") == "unresolved" and bool(link.get("retryable"))
 
 
+def resolve_for_storage(evidence: Evidence, links: Sequence[str], wiki: str,
+                        client: WikiClient | None = None) -> list[ResolvedLink]:
+    """Links as given → the facts stored with them (bounded per link): the one
+    way a report's links and a follow-up's links are resolved."""
+    parsed = evidence.parse("\n".join(links), wiki)[:MAX_EVIDENCE_LINKS]
+    return [_compact(link) for link in evidence.resolve(parsed, client=client)]
+
+
+def needs_retry(facts: Sequence[ResolvedLink]) -> bool:
+    """Whether a wiki did not answer for some of ``facts`` (worth asking again later)."""
+    return any(_needs_retry(link) for link in facts)
+
+
 def evidence_retry_delay(attempts: int) -> timedelta:
     """5 minutes, doubling, at most a day: wikis are rarely down for long."""
     return timedelta(minutes=min(5 * 2 ** attempts, 24 * 60))
@@ -83,9 +96,8 @@ class ReportEvidence:
         report = self.reports.by_id(report_id)
         if report.purged or not report.evidence:
             return report.evidence_state
-        links = self.evidence.parse("\n".join(report.evidence), report.wiki)[:MAX_EVIDENCE_LINKS]
-        facts = [_compact(link) for link in self.evidence.resolve(links, client=client)]
-        retry = any(_needs_retry(link) for link in facts)
+        facts = resolve_for_storage(self.evidence, report.evidence, report.wiki, client)
+        retry = needs_retry(facts)
         if retry and attempts + 1 < MAX_EVIDENCE_ATTEMPTS:
             state, next_at = "pending", utcnow() + evidence_retry_delay(attempts)
         else:

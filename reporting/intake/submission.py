@@ -133,12 +133,28 @@ class SubmissionForm:
 API_FIELDS = frozenset({"wiki", "category", "reported_users", "evidence", "description", "share_with_functionaries"})
 
 
-def _has_forbidden_controls(text: str, allow_newlines: bool) -> bool:
+def has_forbidden_controls(text: str, allow_newlines: bool) -> bool:
     allowed = {"\n", "\r", "\t"} if allow_newlines else {"\t"}
     return any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed for ch in text)
 
 
-def _lines(value: Any) -> list[str] | None:
+def evidence_errors(links: list[str], max_links: int, too_many: str = "too-many-links") -> list[FieldError]:
+    """The problems of evidence links (the report's, or a follow-up's): too
+    many, control characters, too long, links to images or videos."""
+    errors = []
+    if len(links) > max_links:
+        errors.append(FieldError("evidence", too_many, (len(links), max_links)))
+    for link in links:
+        if has_forbidden_controls(link, allow_newlines=False):
+            errors.append(FieldError("evidence", "control-characters"))
+        elif len(link) > MAX_EVIDENCE_LINK_CHARS:
+            errors.append(FieldError("evidence", "link-too-long", (MAX_EVIDENCE_LINK_CHARS,)))
+        elif _MEDIA_LINK.search(link):
+            errors.append(FieldError("evidence", "media-link"))
+    return errors
+
+
+def text_lines(value: Any) -> list[str] | None:
     """A list of strings from a JSON list or a textarea; None if neither."""
     if isinstance(value, str):
         return [line.strip() for line in value.splitlines() if line.strip()]
@@ -181,7 +197,7 @@ def validate_submission(
     wiki = None
     if not isinstance(wiki_raw, str) or not wiki_raw.strip():
         errors.append(FieldError("wiki", "required"))
-    elif _has_forbidden_controls(wiki_raw, allow_newlines=False):
+    elif has_forbidden_controls(wiki_raw, allow_newlines=False):
         errors.append(FieldError("wiki", "control-characters"))
     else:
         wiki = normalize_wiki(wiki_raw.strip())
@@ -196,7 +212,7 @@ def validate_submission(
         errors.append(FieldError("category", "unknown-category"))
         category = None
 
-    users = _lines(data.get("reported_users", []))
+    users = text_lines(data.get("reported_users", []))
     if users is None:
         errors.append(FieldError("reported_users", "not-a-list"))
         users = []
@@ -204,24 +220,16 @@ def validate_submission(
     if len(users) > MAX_REPORTED_USERS:
         errors.append(FieldError("reported_users", "too-many-users", (len(users), MAX_REPORTED_USERS)))
     for user in users:
-        if _has_forbidden_controls(user, allow_newlines=False):
+        if has_forbidden_controls(user, allow_newlines=False):
             errors.append(FieldError("reported_users", "control-characters"))
         elif len(user) > MAX_USERNAME_CHARS or _INVALID_USERNAME_CHARS.search(user):
             errors.append(FieldError("reported_users", "invalid-username", (user[:100],)))
 
-    evidence = _lines(data.get("evidence", []))
+    evidence = text_lines(data.get("evidence", []))
     if evidence is None:
         errors.append(FieldError("evidence", "not-a-list"))
         evidence = []
-    if len(evidence) > MAX_EVIDENCE_LINKS:
-        errors.append(FieldError("evidence", "too-many-links", (len(evidence), MAX_EVIDENCE_LINKS)))
-    for link in evidence:
-        if _has_forbidden_controls(link, allow_newlines=False):
-            errors.append(FieldError("evidence", "control-characters"))
-        elif len(link) > MAX_EVIDENCE_LINK_CHARS:
-            errors.append(FieldError("evidence", "link-too-long", (MAX_EVIDENCE_LINK_CHARS,)))
-        elif _MEDIA_LINK.search(link):
-            errors.append(FieldError("evidence", "media-link"))
+    errors += evidence_errors(evidence, MAX_EVIDENCE_LINKS)
 
     description = data.get("description", "")
     if not isinstance(description, str):
@@ -230,7 +238,7 @@ def validate_submission(
     description = description.replace("\r\n", "\n").strip()
     if len(description) > MAX_DESCRIPTION_CHARS:
         errors.append(FieldError("description", "description-too-long", (len(description), MAX_DESCRIPTION_CHARS)))
-    if _has_forbidden_controls(description, allow_newlines=True):
+    if has_forbidden_controls(description, allow_newlines=True):
         errors.append(FieldError("description", "control-characters"))
     if category == "other" and not description:
         errors.append(FieldError("description", "description-required"))
@@ -240,7 +248,7 @@ def validate_submission(
         errors.append(FieldError("share_with_functionaries", "not-a-boolean"))
 
     if errors:
-        return None, _deduplicate(errors)
+        return None, deduplicate(errors)
     assert wiki is not None and category is not None  # no error means both were checked
     return (
         Submission(
@@ -255,6 +263,6 @@ def validate_submission(
     )
 
 
-def _deduplicate(errors: list[FieldError]) -> list[FieldError]:
+def deduplicate(errors: list[FieldError]) -> list[FieldError]:
     """One message per (field, code): fifty bad lines need one sentence, not fifty."""
     return list({(error.field, error.code): error for error in errors}.values())

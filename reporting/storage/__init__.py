@@ -12,13 +12,18 @@ from sqlalchemy import Engine
 
 from reporting.storage.audit import AuditLog
 from reporting.storage.bar_list import BarList
+from reporting.storage.case_status import CaseStatusStore
 from reporting.storage.crypto import Sealer
 from reporting.storage.database import DatabaseTimeouts, make_engine
+from reporting.storage.desk_sync import DeskSyncStore
+from reporting.storage.followups import FollowupStore
 from reporting.storage.login_sessions import LoginSessions
 from reporting.storage.migrations import migrate
 from reporting.storage.outbox import OutboxStore
+from reporting.storage.periodic import PeriodicRuns
 from reporting.storage.reports import ReportStore
 from reporting.storage.submission_keys import SubmissionKeys
+from reporting.storage.timeline import TimelineStore
 from reporting.storage.wiki_registry import WikiRegistryStore
 
 
@@ -40,6 +45,11 @@ class Stores:
     wiki_registry: WikiRegistryStore
     login_sessions: LoginSessions
     submission_keys: SubmissionKeys
+    timeline: TimelineStore
+    followups: FollowupStore
+    case_status: CaseStatusStore
+    desk_sync: DeskSyncStore
+    periodic: PeriodicRuns
     health_outbox: OutboxStore
     migration_engine: Callable[[], Engine] = field(repr=False)
 
@@ -51,7 +61,9 @@ class Stores:
         return cls(engine=engine, reports=ReportStore(engine, sealer), outbox=OutboxStore(engine, sealer),
                    audit=AuditLog(engine), bar_list=BarList(engine, sealer),
                    wiki_registry=WikiRegistryStore(engine), submission_keys=SubmissionKeys(engine, sealer),
-                   login_sessions=LoginSessions(engine, sealer),
+                   login_sessions=LoginSessions(engine, sealer), timeline=TimelineStore(engine, sealer),
+                   followups=FollowupStore(engine, sealer), case_status=CaseStatusStore(engine, sealer),
+                   desk_sync=DeskSyncStore(engine, sealer), periodic=PeriodicRuns(engine),
                    health_outbox=OutboxStore(checks, sealer),
                    migration_engine=partial(make_engine, url, timeouts.for_migrations()))
 

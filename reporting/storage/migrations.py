@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, DefaultClause, Engine, inspect, select
+from sqlalchemy import Connection, DefaultClause, Engine, Table, inspect, select
 
 from reporting.storage import schema
 
@@ -66,6 +66,31 @@ def _create_submission_keys(connection: Connection) -> None:
     schema.submission_keys.create(connection, checkfirst=True)
 
 
+def _add_missing_columns(connection: Connection, table: Table, names: tuple[str, ...]) -> None:
+    """Add the columns of ``table`` named ``names`` that the database lacks, as the schema declares them."""
+    existing = {column["name"] for column in inspect(connection).get_columns(table.name)}
+    for name in names:
+        if name in existing:
+            continue
+        column = table.c[name]
+        ddl = column.type.compile(dialect=connection.dialect)
+        server_default = column.server_default
+        default = f" DEFAULT '{server_default.arg}'" if isinstance(server_default, DefaultClause) else ""
+        null = "" if column.nullable else " NOT NULL"
+        connection.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {name} {ddl}{default}{null}")
+
+
+def _case_tables(connection: Connection) -> None:
+    """10: the case lifecycle: follow-ups, the timeline, desk sync state, periodic job runs."""
+    for table in (schema.followups, schema.case_events, schema.desk_tickets, schema.periodic_runs):
+        table.create(connection, checkfirst=True)
+
+
+def _outbox_kinds(connection: Connection) -> None:
+    """11: outbox rows that deliver a follow-up or withdrawal instead of a report."""
+    _add_missing_columns(connection, schema.outbox, ("kind", "followup_id"))
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "create tables", _create_tables),
     (2, "barred_users", _create_barred_users),
@@ -73,6 +98,8 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (5, "evidence state and retention columns", _evidence_and_retention_columns),
     (6, "login sessions", _create_login_sessions),
     (7, "submission keys", _create_submission_keys),
+    (10, "case lifecycle tables", _case_tables),
+    (11, "outbox kinds", _outbox_kinds),
 )
 
 

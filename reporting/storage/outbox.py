@@ -1,4 +1,8 @@
-"""The outbox: one row per report that a desk must get, claimed with leases.
+"""The outbox: one row per thing a desk must get, claimed with leases.
+
+Most rows deliver a report (a new ticket); follow-up and withdrawal rows
+(``kind``) add a note to the ticket their report's row created, so they wait
+until that row is delivered.
 
 A claim is a lease: a claimer that dies leaves rows that become due again
 when ``claimed_until`` passes. On MariaDB rows are picked with ``FOR UPDATE
@@ -23,7 +27,9 @@ from reporting.storage import schema
 from reporting.storage.audit import record_in
 from reporting.storage.crypto import Sealer
 from reporting.storage.database import skips_locked_rows, utcnow
+from reporting.storage.followup_rows import Followup, of_report_in, one_in
 from reporting.storage.records import OutboxItem, report_from_row
+from reporting.storage.timeline import TimelineEntry, timeline_in
 
 #: How long a claim lasts unless renewed (:class:`reporting.delivery.leases.LeaseKeeper`):
 #: short, so a dead worker's rows are delivered again within seconds.
@@ -34,6 +40,12 @@ class OutboxState(StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"
     FAILED = "failed"  # the desk refused for good; an operator must act
+
+
+class OutboxKind(StrEnum):
+    REPORT = "report"  # creates the ticket
+    FOLLOWUP = "followup"  # adds the reporter's follow-up to it
+    WITHDRAWAL = "withdrawal"  # tells the desk the reporter withdrew the case
 
 
 @dataclass(frozen=True)
@@ -96,6 +108,15 @@ def enqueue_in(connection: Connection, report_id: int, destination: str, emergen
         state=OutboxState.PENDING, attempts=0, next_attempt_at=now, created_at=now))
 
 
+def enqueue_followup_in(connection: Connection, report_id: int, followup_id: int, kind: str, destination: str,
+                        emergency: bool, now: datetime) -> None:
+    """Add the row of a follow-up or withdrawal inside the caller's transaction."""
+    connection.execute(schema.outbox.insert().values(
+        report_id=report_id, destination=destination, priority=0 if emergency else 1,
+        state=OutboxState.PENDING, attempts=0, next_attempt_at=now, created_at=now, kind=kind,
+        followup_id=followup_id))
+
+
 _outbox = schema.outbox
 
 
@@ -106,7 +127,7 @@ def _claimable(query: Select, now: BindParameter[Any], skip_locked: bool) -> Sel
 
 
 _COLUMNS = select(_outbox.c.id, _outbox.c.report_id, _outbox.c.destination, _outbox.c.priority,
-                  _outbox.c.attempts)
+                  _outbox.c.attempts, _outbox.c.kind, _outbox.c.followup_id)
 
 
 def _due_query(skip_locked: bool) -> Select:
@@ -135,7 +156,9 @@ _REPORTS = select(schema.reports).where(schema.reports.c.id.in_(bindparam("p_ids
 _DELIVERED = (update(_outbox).where(_outbox.c.id == bindparam("p_id"))
               .values(state=OutboxState.DELIVERED, delivered_at=bindparam("p_now"), claimed_until=None,
                       ticket_id=bindparam("p_ticket_id"), ticket_number=bindparam("p_ticket_number")))
-_FORWARDED = (update(schema.reports).where(schema.reports.c.id == bindparam("p_id"))
+# Only a received case becomes forwarded: one withdrawn before the desk got it stays withdrawn.
+_FORWARDED = (update(schema.reports).where(schema.reports.c.id == bindparam("p_id"),
+                                           schema.reports.c.status == Status.RECEIVED)
               .values(status=Status.FORWARDED, updated_at=bindparam("p_now")))
 _AUDIT_FORWARDED = schema.audit_log.insert().values(
     report_id=bindparam("p_id"), at=bindparam("p_now"), actor="system", action="forwarded",
@@ -181,6 +204,7 @@ class OutboxStore:
                 _REPORTS, {"p_ids": [row.report_id for row in rows]})}
         return [OutboxItem(id=row.id, report_id=row.report_id, ref=reports[row.report_id].ref,
                            destination=row.destination, priority=row.priority, attempts=row.attempts + 1,
+                           kind=row.kind, followup_id=row.followup_id,
                            open_report=partial(report_from_row, self.sealer, reports[row.report_id]))
                 for row in rows]
 
@@ -203,10 +227,57 @@ class OutboxStore:
         return renewed
 
     def row_of(self, report_id: int) -> Any | None:
-        """The outbox row of a report (state, ticket id, attempts), or None."""
+        """The outbox row that delivers a report itself (state, ticket id, attempts), or None."""
         with self.engine.connect() as connection:
-            return connection.execute(select(_outbox).where(_outbox.c.report_id == report_id)
+            return connection.execute(select(_outbox).where(_outbox.c.report_id == report_id,
+                                                            _outbox.c.kind == OutboxKind.REPORT)
                                       .order_by(_outbox.c.id.desc()).limit(1)).first()
+
+    # -- follow-ups and withdrawals --------------------------------------------------
+
+    def ticket_for_followup(self, item: OutboxItem) -> str | None:
+        """The ticket a follow-up row adds its note to: the one its report's
+        row created (or the ticket that one was merged into), None while the
+        report's row is not delivered."""
+        desk = schema.desk_tickets
+        with self.engine.connect() as connection:
+            ticket_id = connection.execute(
+                select(_outbox.c.ticket_id).where(_outbox.c.report_id == item.report_id,
+                                                  _outbox.c.kind == OutboxKind.REPORT,
+                                                  _outbox.c.state == OutboxState.DELIVERED)
+                .order_by(_outbox.c.id).limit(1)).scalar()
+            if ticket_id is None:
+                return None
+            followed = connection.execute(select(desk.c.followed_ticket_id)
+                                          .where(desk.c.report_id == item.report_id)).scalar()
+        return followed or ticket_id
+
+    def open_followup(self, item: OutboxItem) -> Followup:
+        """The follow-up or withdrawal a claimed row delivers, opened."""
+        assert item.followup_id is not None, "a report row has no follow-up"
+        with self.engine.connect() as connection:
+            return one_in(connection, self.sealer, item.ref, item.followup_id)
+
+    def case_record(self, report_id: int, ref: str, created_at: datetime) -> tuple[list[TimelineEntry], list[Followup]]:
+        """A case's timeline (without internal entries) and follow-ups, for the desk's report.json."""
+        with self.engine.connect() as connection:
+            return (timeline_in(connection, self.sealer, ref, report_id, created_at),
+                    of_report_in(connection, self.sealer, ref, report_id))
+
+    def defer(self, item: OutboxItem, until: datetime) -> None:
+        """Release a claim without counting it as an attempt: the row waits
+        for something else (its report's delivery), not for a failing desk."""
+        with self.engine.begin() as connection:
+            connection.execute(update(_outbox).where(_outbox.c.id == item.id).values(
+                claimed_until=None, next_attempt_at=until, attempts=_outbox.c.attempts - 1))
+
+    def mark_followup_delivered(self, item: OutboxItem, ticket_id: str, now: datetime | None = None) -> None:
+        """Record that the desk has the follow-up or withdrawal (the case's status is not touched)."""
+        now = now or utcnow()
+        with self.engine.begin() as connection:
+            connection.execute(update(_outbox).where(_outbox.c.id == item.id).values(
+                state=OutboxState.DELIVERED, delivered_at=now, claimed_until=None, ticket_id=ticket_id[:100]))
+            record_in(connection, item.report_id, "system", f"{item.kind}-delivered", now=now)
 
     def mark_delivered(self, item: OutboxItem, ticket_id: str, ticket_number: str | None,
                        now: datetime | None = None) -> None:

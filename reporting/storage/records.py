@@ -66,6 +66,9 @@ class OutboxItem:
     priority: int
     attempts: int
     open_report: Callable[[], Report] = field(repr=False, compare=False, kw_only=True)
+    # "report" (create the ticket), "followup" or "withdrawal" (a note on it, ``followup_id``).
+    kind: str = field(default="report", kw_only=True)
+    followup_id: int | None = field(default=None, kw_only=True)
 
 
 def summary_from_row(row: Any) -> ReportSummary:

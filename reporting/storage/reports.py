@@ -19,10 +19,12 @@ from reporting.storage import schema
 from reporting.storage.audit import record_in
 from reporting.storage.crypto import Sealer
 from reporting.storage.database import flush_overwritten_pages, skips_locked_rows, utcnow
+from reporting.storage.followup_rows import purge_in as purge_followups_in
 from reporting.storage.outbox import OutboxState, enqueue_in
 from reporting.storage.records import Report, ReportSummary, report_from_row, summary_from_row
 from reporting.storage.submission_keys import SealedKey, SubmissionKeys, SubmissionKeyTaken
 from reporting.storage.submission_keys import record_in as record_key_in
+from reporting.storage.timeline import purge_in as purge_timeline_in
 
 _reports = schema.reports
 _PURGED_CONTENT = {"reported_users": [], "evidence": [], "description": "", "evidence_facts": [],
@@ -163,26 +165,32 @@ class ReportStore:
     # -- retention ---------------------------------------------------------
 
     def purge_expired(self, cutoff: datetime, now: datetime | None = None) -> int:
-        """Wipe the sealed content of forwarded reports untouched since ``cutoff``.
+        """Wipe the sealed content of reports untouched since ``cutoff``.
 
-        Only reports the desk has (status ``forwarded``, no undelivered
-        outbox row) are purged: retention never destroys a report nobody has
-        seen. The case itself stays (reference, category, status) so its
-        reporter still finds it, marked as purged.
+        Only reports the desk has (any status after ``received``, no
+        undelivered outbox row: neither the report nor a follow-up or
+        withdrawal still on its way) are purged: retention never destroys
+        something nobody has seen. Every change of a case (a status, a message,
+        a follow-up, the withdrawal) restarts its clock. The case itself stays
+        (reference, category, status, the timeline's entries) so its reporter
+        still finds it, marked as purged; the messages and follow-ups go with
+        the report's content.
         """
         now = now or utcnow()
         undelivered = select(schema.outbox.c.report_id).where(schema.outbox.c.state != OutboxState.DELIVERED)
-        query = select(_reports.c.id).where(
-            _reports.c.status == Status.FORWARDED, _reports.c.updated_at < cutoff, _reports.c.purged_at.is_(None),
+        query = select(_reports.c.id, _reports.c.ref).where(
+            _reports.c.status != Status.RECEIVED, _reports.c.updated_at < cutoff, _reports.c.purged_at.is_(None),
             _reports.c.id.not_in(undelivered))
         with self.engine.connect() as connection:
-            ids = [int(row.id) for row in connection.execute(query)]
-        for report_id in ids:
+            rows = [(int(row.id), row.ref) for row in connection.execute(query)]
+        for report_id, ref in rows:
             with self.engine.begin() as connection:
                 self._reseal(connection, report_id, lambda content: dict(_PURGED_CONTENT))
+                purge_timeline_in(connection, report_id)
+                purge_followups_in(connection, self.sealer, ref, report_id)
                 connection.execute(update(_reports).where(_reports.c.id == report_id).values(
                     purged_at=now, evidence_state="none", evidence_next_at=None))
                 record_in(connection, report_id, "system", "purged", now=now)
-        if ids:
+        if rows:
             flush_overwritten_pages(self.engine)
-        return len(ids)
+        return len(rows)

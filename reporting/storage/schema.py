@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.dialects import mysql
 
@@ -86,6 +87,10 @@ outbox = Table(
     Column("ticket_number", String(100), nullable=True),
     Column("created_at", DateTime, nullable=False),
     Column("delivered_at", DateTime, nullable=True),
+    # What the row delivers: the report itself (a new ticket), or a follow-up
+    # or withdrawal (``followup_id``) added to the report's ticket.
+    Column("kind", String(16), nullable=False, server_default="report"),
+    Column("followup_id", _ID, nullable=True),
     Index("ix_outbox_due", "state", "priority", "next_attempt_at"),
     Index("ix_outbox_report", "report_id"),
     **_MYSQL,
@@ -152,5 +157,80 @@ submission_keys = Table(
     Column("report_id", _ID, ForeignKey("reports.id", ondelete="CASCADE"), nullable=False),
     Column("created_at", DateTime, nullable=False),
     Index("ix_submission_keys_created", "created_at"),
+    **_MYSQL,
+)
+
+# What the reporter added to a case after sending it: follow-ups (text and
+# evidence links) and the withdrawal (an optional reason), sealed like the
+# report. Each reaches the desk through its own outbox row; ``marker`` is
+# written into the note so that a desk without idempotency can be searched
+# for it before the note is added again.
+followups = Table(
+    "followups",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("report_id", _ID, ForeignKey("reports.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("kind", String(16), nullable=False),  # followup | withdrawal
+    Column("marker", String(64), nullable=False, unique=True),
+    Column("sealed", _SEALED, nullable=False),
+    # The follow-up's links, like a report's: none | resolved | pending (retried at evidence_next_at) | gave-up.
+    Column("evidence_state", String(16), nullable=False, server_default="none"),
+    Column("evidence_attempts", Integer, nullable=False, server_default="0"),
+    Column("evidence_next_at", DateTime, nullable=True),
+    Index("ix_followups_report", "report_id", "created_at"),
+    Index("ix_followups_evidence", "evidence_state", "evidence_next_at"),
+    **_MYSQL,
+)
+
+# A case's timeline: status changes and messages, each with its time and
+# source. Messages (the team's, the reporter's) are sealed; ``internal``
+# entries (the functionaries' notes) are never shown to the reporter.
+# ``desk_ref`` names a message read from a desk (ticket and comment), so a
+# message is stored once however often the sync reads it.
+case_events = Table(
+    "case_events",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("report_id", _ID, ForeignKey("reports.id", ondelete="CASCADE"), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("status", String(20), nullable=False),  # the case's status after this entry
+    Column("source", String(16), nullable=False),  # desk | reporter | tool | functionary
+    Column("kind", String(16), nullable=False),  # status | message | followup | withdrawal | note
+    Column("internal", Boolean, nullable=False, server_default="0"),
+    Column("sealed", _SEALED, nullable=True),
+    Column("desk_ref", String(120), nullable=True),
+    Column("followup_id", _ID, nullable=True),
+    Index("ix_case_events_report", "report_id", "at"),
+    UniqueConstraint("report_id", "desk_ref", name="uq_case_events_desk_ref"),
+    **_MYSQL,
+)
+
+# What the status sync last read from a case's desk ticket. ``desk_state``
+# is the desk's own state (what the status mapping reads); ``desk_marker`` its
+# last-change mark (Zendesk ``updated_at``, Znuny ``Changed``), which decides
+# whether comments are read again; ``followed_ticket_id`` is the ticket a
+# merged ticket was merged into.
+desk_tickets = Table(
+    "desk_tickets",
+    metadata,
+    Column("report_id", _ID, ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True,
+           autoincrement=False),
+    Column("desk_state", String(200), nullable=False),
+    Column("desk_marker", String(64), nullable=True),
+    Column("marker_seen_at", DateTime, nullable=True),
+    Column("settled", Boolean, nullable=False, server_default="0"),
+    Column("followed_ticket_id", String(100), nullable=True),
+    Column("synced_at", DateTime, nullable=False),
+    **_MYSQL,
+)
+
+# When each periodic job last started, shared by every worker replica, so a
+# job such as the status sync runs once per interval however many workers run.
+periodic_runs = Table(
+    "periodic_runs",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("last_run_at", DateTime, nullable=False),
     **_MYSQL,
 )

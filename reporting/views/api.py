@@ -18,13 +18,15 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request, url_for
 
+from reporting.cases.lifecycle import Cases, CaseView
 from reporting.i18n import current_language, msg_text
 from reporting.identity.session import current_user, logged_in_user
 from reporting.intake.references import looks_like_reference
 from reporting.intake.submit import AlreadySubmitted, Intake, SubmissionKey
-from reporting.storage.records import ReportSummary
+from reporting.storage.records import Report, ReportSummary
 from reporting.storage.reports import ReportStore
 from reporting.storage.submission_keys import EarlierSubmission
+from reporting.views.case_api import add_case_routes, case_json
 from reporting.views.errors import api_error
 from reporting.views.forms import BadBody, read_json_body
 from reporting.views.openapi import openapi_document
@@ -72,7 +74,7 @@ def emergency_json(summary: ReportSummary, lang: str) -> dict[str, Any]:
     }
 
 
-def create_blueprint(intake: Intake, reports: ReportStore) -> Blueprint:
+def create_blueprint(intake: Intake, reports: ReportStore, cases: Cases) -> Blueprint:
     bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
     @bp.get("/openapi.json")
@@ -147,12 +149,19 @@ def create_blueprint(intake: Intake, reports: ReportStore) -> Blueprint:
         report = reports.of_reporter(ref, logged_in_user().username) if looks_like_reference(ref) else None
         if report is None:
             return api_error(404, "not-found", "reporting-error-not-found")
-        return jsonify({
-            **summary_json(report.summary),
-            "share_with_functionaries": report.share_with_functionaries,
-            "reported_users": list(report.reported_users),
-            "evidence": list(report.evidence),
-            "description": report.description,
-        })
+        return jsonify(report_json(report, cases.view(report)))
 
+    add_case_routes(bp, reports, cases, report_json, api_login_required)
     return bp
+
+
+def report_json(report: Report, view: CaseView) -> dict[str, Any]:
+    """One of the reporter's reports, as ``GET /api/v1/reports/<ref>`` shows it."""
+    return {
+        **summary_json(report.summary),
+        "share_with_functionaries": report.share_with_functionaries,
+        "reported_users": list(report.reported_users),
+        "evidence": list(report.evidence),
+        "description": report.description,
+        **case_json(view),
+    }

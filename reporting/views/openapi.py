@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from reporting.cases.followups import MAX_FOLLOWUP_CHARS, MAX_FOLLOWUP_LINKS, MAX_REASON_CHARS
+from reporting.cases.statuses import Source, Status
 from reporting.intake.submission import CATEGORIES, MAX_DESCRIPTION_CHARS, MAX_EVIDENCE_LINKS, MAX_REPORTED_USERS
 from reporting.version import __version__
 
@@ -18,7 +20,7 @@ def openapi_document() -> dict[str, Any]:
         "required": ["ref", "status", "wiki", "category", "severity", "created_at", "updated_at"],
         "properties": {
             "ref": {"type": "string", "pattern": "^IR-[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$"},
-            "status": {"type": "string", "enum": ["received", "forwarded"]},
+            "status": {"type": "string", "enum": [status.value for status in Status]},
             "wiki": {"type": "string", "examples": ["en.wikipedia.org"]},
             "category": {"type": "string", "enum": list(CATEGORIES)},
             "severity": {"type": "string", "enum": ["emergency", "high", "normal"]},
@@ -43,6 +45,7 @@ def openapi_document() -> dict[str, Any]:
         },
     }
     login = {"401": {"description": "Not logged in.", **{k: v for k, v in _ERRORS.items() if k == "content"}}}
+    ref_parameter = {"name": "ref", "in": "path", "required": True, "schema": {"type": "string"}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Private incident reporting for Wikimedia", "version": __version__},
@@ -57,12 +60,55 @@ def openapi_document() -> dict[str, Any]:
                 "NewReport": new_report,
                 "Report": {"allOf": [{"$ref": "#/components/schemas/ReportSummary"}, {
                     "type": "object",
+                    "required": ["timeline", "followups", "can_follow_up", "can_withdraw"],
                     "properties": {
                         "share_with_functionaries": {"type": "boolean"},
                         "reported_users": {"type": "array", "items": {"type": "string"}},
                         "evidence": {"type": "array", "items": {"type": "string"}},
                         "description": {"type": "string"},
+                        "timeline": {"type": "array", "description": "What happened to the case, oldest first.",
+                                     "items": {"$ref": "#/components/schemas/TimelineEntry"}},
+                        "followups": {"type": "array", "description": "What the reporter added, oldest first.",
+                                      "items": {"$ref": "#/components/schemas/Followup"}},
+                        "can_follow_up": {"type": "boolean",
+                                          "description": "The case is open: POST /reports/{ref}/followups works."},
+                        "can_withdraw": {"type": "boolean",
+                                         "description": "The case is open: POST /reports/{ref}/withdraw works."},
                     }}]},
+                "TimelineEntry": {
+                    "type": "object",
+                    "required": ["at", "status", "source", "message"],
+                    "properties": {
+                        "at": {"type": "string", "format": "date-time", "description": "UTC."},
+                        "status": {"type": "string", "enum": [status.value for status in Status],
+                                   "description": "The case's status after this entry."},
+                        "source": {"type": "string", "enum": [source.value for source in Source]},
+                        "message": {"type": ["string", "null"],
+                                    "description": "A message from the team (in its language) or the reporter's "
+                                                   "own words; null for a status change alone."},
+                    }},
+                "Followup": {
+                    "type": "object",
+                    "required": ["at", "text", "evidence"],
+                    "properties": {
+                        "at": {"type": "string", "format": "date-time"},
+                        "text": {"type": "string"},
+                        "evidence": {"type": "array", "items": {"type": "string"}},
+                    }},
+                "NewFollowup": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "description": "Text, links or both; not both empty.",
+                    "properties": {
+                        "text": {"type": "string", "maxLength": MAX_FOLLOWUP_CHARS},
+                        "evidence": {"type": "array", "maxItems": MAX_FOLLOWUP_LINKS, "items": {"type": "string"},
+                                     "description": "Links as pasted; never images or files."},
+                    }},
+                "Withdrawal": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {"reason": {"type": "string", "maxLength": MAX_REASON_CHARS,
+                                              "description": "Optional; the team sees it."}}},
                 "EmergencyOutcome": {
                     "type": "object",
                     "description": "Only on emergency reports: show `message` and `contacts` to the reporter at once.",
@@ -143,9 +189,58 @@ def openapi_document() -> dict[str, Any]:
                                                             "schema": {"type": "integer"}}}}}},
             },
             "/reports/{ref}": {"get": {
-                "summary": "One of my reports (404 for anyone else's).",
-                "parameters": [{"name": "ref", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "summary": "One of my reports, with its timeline (404 for anyone else's).",
+                "parameters": [ref_parameter],
                 "responses": {"200": {"description": "The report.", "content": {"application/json": {"schema": {
                     "$ref": "#/components/schemas/Report"}}}}, "404": _ERRORS, **login}}},
+            **{f"/evidence/{action}": {"post": {
+                "summary": summary_text,
+                "security": [{"session": [], "csrf": []}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["text"], "properties": {
+                        "text": {"type": "string", "description": "Links as pasted, one per line or in prose."},
+                        "context_wiki": {"type": "string",
+                                         "description": "The wiki relative links and wikilinks belong to."}}}}}},
+                "responses": {
+                    "200": {"description": "One entry per link found, in order; a link that cannot be read "
+                                           "carries `error` (or `status: unresolved`) and a localized `message`.",
+                            "content": {"application/json": {"schema": {"type": "object", "properties": {
+                                "links": {"type": "array", "items": {"type": "object"}}}}}}},
+                    "400": _ERRORS, "403": _ERRORS, "415": _ERRORS, "422": _ERRORS, **login}}}
+               for action, summary_text in (
+                   ("parse", "Read links as MediaWiki reads them (no request to any wiki)."),
+                   ("resolve", "Read links and look them up on their wikis (what the form's \"Check the links\" "
+                               "shows); nothing is stored."))},
+            "/reports/{ref}/followups": {"post": {
+                "summary": "Add text and evidence links to one of my open reports; the team gets them on the "
+                           "same ticket.",
+                "security": [{"session": [], "csrf": []}],
+                "parameters": [ref_parameter],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "$ref": "#/components/schemas/NewFollowup"}}}},
+                "responses": {
+                    "201": {"description": "Stored; on its way to the team.", "content": {"application/json": {
+                        "schema": {"type": "object", "required": ["followup"], "properties": {
+                            "followup": {"$ref": "#/components/schemas/Followup"}}}}}},
+                    "400": _ERRORS, "403": {**_ERRORS, "description": "CSRF token missing or wrong (`csrf`)."},
+                    "404": _ERRORS, "409": {**_ERRORS, "description": "The report is closed or withdrawn "
+                                                                      "(`case-closed`)."},
+                    "415": _ERRORS, "422": _ERRORS, **login,
+                    "429": {**_ERRORS, "description": "Too many follow-ups to this report in 24 hours "
+                                                      "(`rate-limited`).",
+                            "headers": {"Retry-After": {"schema": {"type": "integer"}}}}}}},
+            "/reports/{ref}/withdraw": {"post": {
+                "summary": "Withdraw one of my open reports; the team is told.",
+                "security": [{"session": [], "csrf": []}],
+                "parameters": [ref_parameter],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "$ref": "#/components/schemas/Withdrawal"}}}},
+                "responses": {
+                    "200": {"description": "The report, now withdrawn.", "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/Report"}}}},
+                    "400": _ERRORS, "403": {**_ERRORS, "description": "CSRF token missing or wrong (`csrf`)."},
+                    "404": _ERRORS, "409": {**_ERRORS, "description": "The report is already closed or withdrawn "
+                                                                      "(`case-closed`)."},
+                    "415": _ERRORS, "422": _ERRORS, **login}}},
         },
     }

@@ -12,6 +12,7 @@ import logging
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from reporting.cases.lifecycle import Cases
 from reporting.evidence.service import Evidence
 from reporting.evidence.types import ResolvedLink
 from reporting.i18n import current_language
@@ -30,6 +31,7 @@ from reporting.intake.submit import AlreadySubmitted, Intake, SubmissionKey
 from reporting.storage import Stores
 from reporting.storage.database import is_unavailable
 from reporting.storage.submission_keys import EarlierSubmission
+from reporting.views.case_pages import render_case
 from reporting.views.errors import UNAVAILABLE_HEADERS
 from reporting.views.forms import (
     BadBody,
@@ -74,7 +76,7 @@ def _barred_page() -> tuple[str, int]:
     return render_template("barred.html"), 403
 
 
-def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence) -> Blueprint:
+def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence, cases: Cases) -> Blueprint:
     bp = Blueprint("pages", __name__)
 
     @bp.route("/")
@@ -156,6 +158,8 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence) -> Blue
         report = stores.reports.of_reporter(ref, logged_in_user().username) if looks_like_reference(ref) else None
         if report is None:
             abort(404)
-        return render_template("report.html", report=report, submitted=request.args.get("submitted") == "1")
+        notice = "added" if request.args.get("added") == "1" else "withdrawn" if request.args.get("withdrawn") == "1" \
+            else None
+        return render_case(cases.view(report), submitted=request.args.get("submitted") == "1", notice=notice)
 
     return bp

@@ -64,7 +64,9 @@ def test_followup_is_threaded_under_the_report(relay, ticket):
     assert message["References"] == ticket.message_id
     assert message["Subject"] == f"Re: {ticket.subject}"
     assert message["Message-ID"] != ticket.message_id
-    assert message.get_content().strip() == "The reporter added a link."
+    assert message.get_body(preferencelist=("plain",)).get_content().strip() == "The reporter added a link."
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_filename() == "report.json" and attachment.get_content() == ticket.report_json
 
 
 @pytest.mark.parametrize(

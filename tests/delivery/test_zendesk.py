@@ -36,7 +36,7 @@ def test_create_ticket_sends_a_private_documented_ticket(desk, ticket):
     assert created["group_id"] == 360001
     assert created["tags"] == ["harassment", "incident-reporting"]
     assert created["custom_fields"] == [{"id": 77, "value": ticket.ref}]
-    assert desk.comments[int(delivered.ticket_id)] == [{"body": ticket.body, "public": False}]
+    assert [(c["body"], c["public"]) for c in desk.comments[int(delivered.ticket_id)]] == [(ticket.body, False)]
     post = [r for r in desk.requests if r.method == "POST"][0]
     assert post.headers["idempotency-key"] == f"incident-report-{ticket.ref}"
 
@@ -109,7 +109,8 @@ def test_status_of_missing_ticket_is_permanent(desk):
 def test_followup_is_a_private_comment(desk, ticket):
     delivered = connector(desk).create_ticket(ticket)
     connector(desk).add_followup(ticket, delivered.ticket_id, "The reporter added a link.")
-    assert desk.comments[int(delivered.ticket_id)][-1] == {"body": "The reporter added a link.", "public": False}
+    last = desk.comments[int(delivered.ticket_id)][-1]
+    assert (last["body"], last["public"]) == ("The reporter added a link.", False)
 
 
 @pytest.mark.parametrize("target", ["GET", "POST"], ids=["during-lookup", "during-create"])
@@ -158,3 +159,33 @@ def test_connection_refused_is_temporary(ticket):
     unreachable = ZendeskConnector(f"http://127.0.0.1:{free_port()}", EMAIL, TOKEN, timeout=0.5)
     with pytest.raises(TemporaryFailure):
         unreachable.create_ticket(ticket)
+
+
+# -- reading tickets back and notes added once ---------------------------------------------------------
+
+
+def test_tickets_are_read_100_a_request(desk):
+    tickets = [connector(desk).create_ticket(make_ticket(ref=f"IR-2026-{n:04d}")).ticket_id for n in range(150)]
+    before = len(desk.requests)
+    found = connector(desk).read_tickets(tickets + ["999999"])
+    assert set(found) == set(tickets)
+    assert [r.path for r in desk.requests[before:]] == ["/api/v2/tickets/show_many"] * 2
+    assert found[tickets[0]].state == "new" and found[tickets[0]].marker.endswith("Z")
+    with pytest.raises(PermanentFailure):
+        connector(desk).read_tickets(["12; DROP"])
+
+
+def test_replies_are_the_public_comments_only(desk, ticket):
+    ticket_id = int(connector(desk).create_ticket(ticket).ticket_id)
+    desk.agent_comment(ticket_id, "note to self", public=False)
+    desk.agent_comment(ticket_id, "Dear reporter")
+    assert [m.body for m in connector(desk).replies(str(ticket_id))] == ["Dear reporter"]
+
+
+def test_a_note_with_a_marker_is_added_once(desk, ticket):
+    ticket_id = connector(desk).create_ticket(ticket).ticket_id
+    for _ in range(2):
+        connector(desk).add_followup(ticket, ticket_id, "Follow-up\n\nNote reference: IR-X-F1", marker="IR-X-F1",
+                                     tags=("withdrawn-by-reporter",))
+    assert [c["body"] for c in desk.comments[int(ticket_id)]].count("Follow-up\n\nNote reference: IR-X-F1") == 1
+    assert "withdrawn-by-reporter" in desk.tickets[int(ticket_id)]["tags"]

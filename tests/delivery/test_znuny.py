@@ -255,3 +255,37 @@ def test_connection_refused_is_temporary(ticket):
                                  USER, PASSWORD, QUEUE, timeout=0.5)
     with pytest.raises(TemporaryFailure):
         unreachable.create_ticket(ticket)
+
+
+# -- reading tickets back and notes added once ---------------------------------------------------------
+
+
+def test_tickets_are_read_in_lists_of_get_batch(desk):
+    tickets = [connector(desk).create_ticket(make_ticket(ref=f"IR-2026-{n:04d}")).ticket_id for n in range(7)]
+    before = len(desk.requests)
+    found = connector(desk, get_batch=3).read_tickets(tickets)
+    assert set(found) == set(tickets) and found[tickets[0]].state_type == "new"
+    gets = [r for r in desk.requests[before:] if r.method == "GET"]  # after a new connector's login
+    assert [r.path.rsplit("/", 1)[1].count("%2C") + 1 for r in gets] == [3, 3, 1]
+
+
+def test_a_route_without_a_placeholder_gets_the_ticket_id_in_the_body():
+    routes = {"TicketGet": "POST /TicketGet"}
+    with FakeZnuny(users={USER: PASSWORD}, queues={QUEUE}, routes=routes) as desk:
+        ticket_id = connector(desk, routes=routes).create_ticket(make_ticket()).ticket_id
+        desk.set_state(int(ticket_id), "open")
+        assert connector(desk, routes=routes).read_tickets([ticket_id])[ticket_id].state == "open"
+
+
+def test_replies_are_agent_articles_visible_to_the_customer(desk, ticket):
+    ticket_id = int(connector(desk).create_ticket(ticket).ticket_id)
+    desk.agent_article(ticket_id, "note to self", visible_for_customer=False)
+    desk.agent_article(ticket_id, "Sehr geehrte Melderin")
+    assert [m.body for m in connector(desk).replies(str(ticket_id))] == ["Sehr geehrte Melderin"]
+
+
+def test_a_note_with_a_marker_is_one_article(desk, ticket):
+    ticket_id = connector(desk).create_ticket(ticket).ticket_id
+    for _ in range(2):
+        connector(desk).add_followup(ticket, ticket_id, "More.\n\nNote reference: IR-X-F2", marker="IR-X-F2")
+    assert [a["Body"] for a in desk.tickets[int(ticket_id)]["Articles"]].count("More.\n\nNote reference: IR-X-F2") == 1

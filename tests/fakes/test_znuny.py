@@ -82,3 +82,60 @@ def test_fake_ignores_get_bodies_and_plain_dynamic_field_values(desk, ticket):
 def test_fake_answers_unknown_routes_like_the_rest_transport(desk):
     response = requests.delete(desk.url + "/Ticket/1", timeout=2)
     assert response.status_code == 500 and b"determine Operation" in response.content
+
+
+# -- reading tickets back (REFERENCE.md §11) ---------------------------------------------------------
+
+
+def _session(desk) -> str:
+    return _post(desk, "/Session", {"UserLogin": USER, "Password": PASSWORD})["SessionID"]
+
+
+def _get(desk, path, **params) -> dict:
+    response = requests.get(desk.url + path, params=params, timeout=2)
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_ticketget_takes_a_comma_separated_list_or_nothing(desk, ticket):
+    first = connector(desk).create_ticket(ticket).ticket_id
+    second = connector(desk).create_ticket(make_ticket(ref="IR-2026-0002")).ticket_id
+    session = _session(desk)
+    for ids in (f"{first},{second}", f"{first} , {second}", f"{first}%2C{second}"):
+        path = "/Ticket/" + ids.replace(" ", "%20")
+        shown = requests.get(desk.url + path, params={"SessionID": session}, timeout=2).json()["Ticket"]
+        assert [t["TicketID"] for t in shown] == [first, second], ids
+        assert all("Changed" in t and "Article" not in t for t in shown)
+    assert _get(desk, f"/Ticket/{first},x", SessionID=session)["Error"]["ErrorCode"] == "TicketGet.WrongStructure"
+    assert _get(desk, f"/Ticket/{first},0", SessionID=session)["Error"]["ErrorCode"] == "TicketGet.WrongStructure"
+    # One unreadable ticket fails the whole list, as Znuny checks every permission first.
+    assert _get(desk, f"/Ticket/{first},424242", SessionID=session)["Error"]["ErrorCode"] == "TicketGet.AccessDenied"
+    assert _get(desk, f"/Ticket/{first}")["Error"]["ErrorCode"] == "TicketGet.AuthFail"
+
+
+def test_articles_show_sender_type_and_visibility(desk, ticket):
+    ticket_id = int(connector(desk).create_ticket(ticket).ticket_id)
+    desk.agent_article(ticket_id, "internal note", visible_for_customer=False)
+    desk.agent_article(ticket_id, "Dear reporter")
+    session = _session(desk)
+    [shown] = _get(desk, f"/Ticket/{ticket_id}", SessionID=session, AllArticles=1)["Ticket"]
+    assert [(a["SenderType"], a["IsVisibleForCustomer"], a["Body"][:13]) for a in shown["Article"]] == [
+        ("system", 0, ticket.body[:13]), ("agent", 0, "internal note"), ("agent", 1, "Dear reporter")]
+    [agent] = _get(desk, f"/Ticket/{ticket_id}", SessionID=session, AllArticles=1, ArticleSenderType="agent",
+                   ArticleOrder="DESC", ArticleLimit=1)["Ticket"]
+    assert [a["Body"] for a in agent["Article"]] == ["Dear reporter"]
+    assert all("Attachment" not in a for a in shown["Article"])
+
+
+def test_merge_leaves_state_merged_and_a_note_naming_both_numbers(desk, ticket):
+    merged = int(connector(desk).create_ticket(ticket).ticket_id)
+    main = int(connector(desk).create_ticket(make_ticket(ref="IR-2026-0002")).ticket_id)
+    desk.merge(merged, into_ticket_id=main)
+    session = _session(desk)
+    [shown] = _get(desk, f"/Ticket/{merged}", SessionID=session, AllArticles=1)["Ticket"]
+    assert (shown["State"], shown["StateType"]) == ("merged", "merged")
+    note = shown["Article"][-1]
+    assert (note["SenderType"], note["IsVisibleForCustomer"]) == ("agent", 1)
+    assert desk.tickets[merged]["TicketNumber"] in note["Body"] and desk.tickets[main]["TicketNumber"] in note["Body"]
+    found = _get(desk, "/Ticket", SessionID=session, TicketNumber=desk.tickets[main]["TicketNumber"])
+    assert found == {"TicketID": [str(main)]}

@@ -19,8 +19,22 @@ and Operation/Ticket/*.pm) where the connector depends on it:
 * TicketSearch: ``Title`` with ``*`` wildcards (case-insensitive, like
   Znuny's LIKE) and ``DynamicField_<Name>`` given as ``{"Equals": value}``
   (a plain string is ignored, exactly like Znuny does);
-* TicketGet returns ``{"Ticket": [...]}`` with ``DynamicField`` when
-  ``DynamicFields=1``; TicketUpdate appends an Article.
+* TicketGet takes one ``TicketID``, a comma-separated list (split like
+  Znuny's ``split /\\s*,\\s*/``) or an array; every id must be an integer and
+  readable, else the whole request fails (``WrongStructure``,
+  ``AccessDenied``). It returns ``{"Ticket": [...]}`` with ``Changed`` (to the
+  second), ``DynamicField`` when ``DynamicFields=1``, and ``Article`` when
+  ``AllArticles=1`` (filtered by ``ArticleSenderType``, ordered by
+  ``ArticleOrder``, cut by ``ArticleLimit``), each article with
+  ``ArticleID``, ``SenderType``, ``IsVisibleForCustomer`` (0/1), ``Subject``,
+  ``Body``, ``CreateTime``;
+* route placeholders are URI-unescaped (``/Ticket/501%2C502``), as REST.pm does;
+* TicketSearch also finds by ``TicketNumber``;
+* TicketUpdate appends an Article.
+
+What agents do: :meth:`FakeZnuny.set_state`, :meth:`FakeZnuny.agent_article`
+(a reply visible to the customer, or an internal note), :meth:`FakeZnuny.merge`
+(state ``merged`` and Znuny's merge article, naming both ticket numbers).
 
 Fault switches come from :class:`FakeHTTPServer` (``fail_with`` for HTTP 500
 faults or HTTP 200 error bodies, ``hang``, ``drop``, ``lose_response``) plus
@@ -36,7 +50,9 @@ import re
 import secrets
 import threading
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from .http_server import FakeHTTPServer, Request, Response
 
@@ -60,6 +76,11 @@ SENDER_TYPES = {"agent", "system", "customer"}
 
 def error(code: str, message: str) -> dict[str, Any]:
     return {"Error": {"ErrorCode": code, "ErrorMessage": message}}
+
+
+def _now() -> str:
+    """Znuny's time stamps: the server's local time to the second (UTC here)."""
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 class FakeZnuny(FakeHTTPServer):
@@ -91,8 +112,34 @@ class FakeZnuny(FakeHTTPServer):
         self.sessions.clear()
 
     def set_state(self, ticket_id: int, state: str) -> None:
-        self.tickets[ticket_id]["State"] = state
-        self.tickets[ticket_id]["StateType"] = STATES[state]
+        with self._data_lock:
+            self.tickets[ticket_id]["State"] = state
+            self.tickets[ticket_id]["StateType"] = STATES[state]
+            self.tickets[ticket_id]["Changed"] = _now()
+
+    def agent_article(self, ticket_id: int, body: str, visible_for_customer: bool = True) -> str:
+        """An agent writes on a ticket: to the customer (visible) or an internal note."""
+        return self._append_article(ticket_id, {
+            "CommunicationChannel": "Email" if visible_for_customer else "Internal", "SenderType": "agent",
+            "IsVisibleForCustomer": int(visible_for_customer), "Subject": "Re: your report", "Body": body,
+            "ContentType": "text/plain; charset=utf-8"})
+
+    def merge(self, ticket_id: int, into_ticket_id: int) -> None:
+        """What TicketMerge does to the merged ticket: state ``merged`` and a merge
+        article (an agent's, visible for the customer) naming both ticket numbers."""
+        merged, main = self.tickets[ticket_id], self.tickets[into_ticket_id]
+        self._append_article(ticket_id, {
+            "CommunicationChannel": "Internal", "SenderType": "agent", "IsVisibleForCustomer": 1,
+            "Subject": "Ticket Merged", "ContentType": "text/plain; charset=ascii",
+            "Body": f"Merged Ticket {merged['TicketNumber']} to {main['TicketNumber']}."})
+        self.set_state(ticket_id, "merged")
+
+    def _append_article(self, ticket_id: int, article: dict[str, Any]) -> str:
+        with self._data_lock:
+            stored = dict(article, ArticleID=str(next(self._article_ids)), CreateTime=_now())
+            self.tickets[ticket_id]["Articles"].append(stored)
+            self.tickets[ticket_id]["Changed"] = _now()
+        return stored["ArticleID"]
 
     # -- transport (REST.pm) -------------------------------------------------------------
     def handle(self, request: Request) -> Response:
@@ -129,7 +176,7 @@ class FakeZnuny(FakeHTTPServer):
             pattern = re.sub(r":([^/]+)", r"(?P<\1>[^/]+)", route)
             match = re.fullmatch(pattern, path)
             if match:
-                return operation, match.groupdict()
+                return operation, {key: unquote(value) for key, value in match.groupdict().items()}
         return None, {}
 
     # -- auth ------------------------------------------------------------------------------
@@ -188,7 +235,10 @@ class FakeZnuny(FakeHTTPServer):
                 "StateType": STATES[ticket["State"]],
                 "CustomerUserID": ticket.pop("CustomerUser"),
                 "DynamicFields": {f["Name"]: f["Value"] for f in fields},
-                "Articles": [dict(data["Article"], ArticleID=str(next(self._article_ids)), Attachment=attachments)],
+                "Articles": [dict(data["Article"], ArticleID=str(next(self._article_ids)), Attachment=attachments,
+                                  CreateTime=_now())],
+                "Created": _now(),
+                "Changed": _now(),
             })
             self.tickets[ticket_id] = ticket
         return {"TicketID": ticket["TicketID"], "TicketNumber": ticket["TicketNumber"], "ArticleID": ticket["Articles"][0]["ArticleID"]}
@@ -237,23 +287,57 @@ class FakeZnuny(FakeHTTPServer):
     def _op_TicketGet(self, data: dict[str, Any]) -> dict[str, Any]:
         if self._auth(data) is None:
             return error("TicketGet.AuthFail", "TicketGet: Authorization failing!")
-        ticket_id = data.get("TicketID")
-        if not ticket_id:
+        raw = data.get("TicketID")
+        if not raw:
             return error("TicketGet.MissingParameter", "TicketGet: TicketID parameter is missing!")
-        if not re.fullmatch(r"[1-9]\d*", str(ticket_id)):
+        if isinstance(raw, str):
+            ids = re.split(r"\s*,\s*", raw)
+        elif isinstance(raw, list) and raw:
+            ids = [str(value) for value in raw]
+        else:
+            return error("TicketGet.WrongStructure", "TicketGet: Structure for TicketID is not correct!")
+        if not all(re.fullmatch(r"[1-9]\d*", value) for value in ids):
             return error("TicketGet.WrongStructure", "TicketGet: Invalid ticket ID parameter(s) found!")
-        ticket = self.tickets.get(int(ticket_id))
-        if ticket is None:
+        if any(int(value) not in self.tickets for value in ids):
             return error("TicketGet.AccessDenied", "TicketGet: User does not have access to the ticket!")
-        shown = {key: value for key, value in ticket.items() if key not in ("Articles", "DynamicFields")}
-        if str(data.get("DynamicFields", "0")) == "1" and ticket["DynamicFields"]:
-            shown["DynamicField"] = [{"Name": name, "Value": value} for name, value in sorted(ticket["DynamicFields"].items())]
-        return {"Ticket": [shown]}
+        sender_types = data.get("ArticleSenderType") or []
+        sender_types = [sender_types] if isinstance(sender_types, str) else sender_types
+        limit = int(data.get("ArticleLimit") or 0)
+        shown_tickets = []
+        with self._data_lock:
+            for value in ids:
+                ticket = self.tickets[int(value)]
+                shown = {key: item for key, item in ticket.items() if key not in ("Articles", "DynamicFields")}
+                if str(data.get("DynamicFields", "0")) == "1" and ticket["DynamicFields"]:
+                    shown["DynamicField"] = [{"Name": name, "Value": item}
+                                             for name, item in sorted(ticket["DynamicFields"].items())]
+                if str(data.get("AllArticles", "0")) == "1":
+                    articles = [self._shown_article(a) for a in ticket["Articles"]
+                                if not sender_types or a.get("SenderType", "agent") in sender_types]
+                    if data.get("ArticleOrder") == "DESC":
+                        articles.reverse()
+                    if limit:
+                        articles = articles[:limit]
+                    if articles:
+                        shown["Article"] = articles
+                shown_tickets.append(shown)
+        return {"Ticket": shown_tickets}
+
+    @staticmethod
+    def _shown_article(article: dict[str, Any]) -> dict[str, Any]:
+        """An article as TicketGet shows it (ArticleGet's fields; no attachments unless asked)."""
+        shown = {key: value for key, value in article.items() if key != "Attachment"}
+        shown["IsVisibleForCustomer"] = int(article.get("IsVisibleForCustomer", 1))
+        shown.setdefault("SenderType", "agent")
+        return shown
 
     def _op_TicketSearch(self, data: dict[str, Any]) -> dict[str, Any]:
         if self._auth(data) is None:
             return error("TicketSearch.AuthFail", "TicketSearch: Authorization failing!")
         found = list(self.tickets.values())
+        number = data.get("TicketNumber")
+        if isinstance(number, str) and number:
+            found = [t for t in found if t["TicketNumber"] == number]
         title = data.get("Title")
         if isinstance(title, str) and title:
             pattern = re.compile("".join(".*" if c == "*" else re.escape(c) for c in title), re.IGNORECASE)
@@ -287,8 +371,5 @@ class FakeZnuny(FakeHTTPServer):
             problem = self._check_article("TicketUpdate", article)
             if problem:
                 return problem
-            with self._data_lock:
-                stored = dict(article, ArticleID=str(next(self._article_ids)))
-                ticket["Articles"].append(stored)
-            result["ArticleID"] = stored["ArticleID"]
+            result["ArticleID"] = self._append_article(int(ticket_id), article)
         return result
