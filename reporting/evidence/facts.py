@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from reporting.evidence.types import LogFacts, ResolvedLink, RevisionFacts
+from reporting.evidence.types import Analysis, LogFacts, ResolvedLink, RevisionFacts
 from reporting.evidence.wikitext import analyze_change
 
 __all__ = [
@@ -97,10 +97,13 @@ def _is_structured(revision: ApiRevision) -> bool:
 
 
 def describe_change(link: ResolvedLink, old_id: int | None, new_id: int | None, old: ApiRevision | None,
-                    new: ApiRevision | None, namespaces: Callable[[], NamespaceNames]) -> None:
+                    new: ApiRevision | None, namespaces: Callable[[], NamespaceNames],
+                    analyses: dict[tuple[int, int], Analysis] | None = None) -> None:
     """The facts of the change from revision `old_id` to `new_id` (old 0: page creation, None:
     unknown; `old`/`new` the fetched revisions, None when not found). `namespaces` is only
-    called when there is wikitext to analyse."""
+    called when there is wikitext to analyse. `analyses` keeps each revision pair's analysis
+    for the caller's batch: ten links to one hostile diff cost one analysis, not ten. (Never
+    across requests: a revision's text may be hidden on the wiki in between.)"""
     if new is None:
         link.update({"status": "missing", "deleted": True, "new_revid": new_id, "old_revid": old_id or None})
         return
@@ -128,11 +131,11 @@ def describe_change(link: ResolvedLink, old_id: int | None, new_id: int | None, 
         link["size_change"] = None
     if link["kind"] == "diff" and link.get("oldid") is not None and old_id and old is None:
         link["old_deleted"] = True
-    _analyse(link, old_id, old, new, namespaces)
+    _analyse(link, old_id, old, new, namespaces, {} if analyses is None else analyses)
 
 
 def _analyse(link: ResolvedLink, old_id: int | None, old: ApiRevision | None, new: ApiRevision,
-             namespaces: Callable[[], NamespaceNames]) -> None:
+             namespaces: Callable[[], NamespaceNames], analyses: dict[tuple[int, int], Analysis]) -> None:
     if _is_structured(new) or (old is not None and _is_structured(old)):
         link["analysis"] = {"added_text": "", "removed_text": "", "signatures": [], "mentions": [],
                             "user_links": [], "section": None, "structured_data": True}
@@ -146,8 +149,11 @@ def _analyse(link: ResolvedLink, old_id: int | None, old: ApiRevision | None, ne
             or (old is not None and old.get("slots", {}).get("main", {}).get("texthidden"))
         ) else "old-revision-unavailable"
         return
-    names, contributions = namespaces()
-    link["analysis"] = analyze_change(old_text, new_text, names, contributions)
+    key = (int(old_id or 0), int(new.get("revid") or 0))
+    if key not in analyses:
+        names, contributions = namespaces()
+        analyses[key] = analyze_change(old_text, new_text, names, contributions)
+    link["analysis"] = analyses[key].copy()
 
 
 def log_facts(entry: dict[str, Any]) -> LogFacts:

@@ -4,7 +4,8 @@ The request budget of :func:`reporting.evidence.resolve.resolve_links` is kept h
 ``prop=revisions|info`` request per 50 known revision ids (the new revisions, and old ones named
 in the link), one more per 50 for what is only known afterwards (parent revisions, the current
 revision for ``diff=cur``), a third only for ``direction=prev`` permanent links; siteinfo
-(localised namespace names) once per wiki, only when there is wikitext to analyse. ``diff=next``,
+(localised namespace names) once per wiki, only when there is wikitext to analyse; each pair of
+revisions is analysed once, however many links show it. ``diff=next``,
 log entries and comments cost one request each; page titles, page ids and users one request per
 50 of each. What the answers mean for a link is written by :mod:`reporting.evidence.facts`.
 """
@@ -26,7 +27,7 @@ from reporting.evidence.facts import (
     mark_unresolved,
     revision_facts,
 )
-from reporting.evidence.types import ResolvedLink
+from reporting.evidence.types import Analysis, ResolvedLink
 from reporting.evidence.wikitext import contributions_aliases_from_siteinfo, namespace_names_from_siteinfo
 from reporting.identity.usernames import canonical_username
 from reporting.wiki.client import WikiApiError, WikiClient
@@ -49,6 +50,7 @@ class WikiBatch:
         self.revisions: dict[int, ApiRevision] = {}   # revid -> revision (+ "_page": page info)
         self.missing: set[int] = set()        # revids answered as bad/missing (deleted or unknown)
         self._namespaces: NamespaceNames | None = None
+        self.analyses: dict[tuple[int, int], Analysis] = {}  # (old revid, new revid) -> what the edit did
 
     # revisions ------------------------------------------------------------------------
 
@@ -138,7 +140,7 @@ class WikiBatch:
         for link, (old_id, new_id) in zip(links, plans, strict=True):
             new = self.revisions.get(new_id) if new_id else None
             old = self.revisions.get(old_id) if old_id else None
-            describe_change(link, old_id, new_id, old, new, self.namespaces)
+            describe_change(link, old_id, new_id, old, new, self.namespaces, self.analyses)
 
     def _parent(self, revid: int | None) -> int | None:
         revision = self.revisions.get(revid) if revid else None
