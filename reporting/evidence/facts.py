@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from reporting.evidence.types import Analysis, LogFacts, ResolvedLink, RevisionFacts
 from reporting.evidence.wikitext import analyze_change
@@ -27,9 +27,12 @@ __all__ = [
     "REASON_UNKNOWN_WIKI",
     "ApiRevision",
     "NamespaceNames",
+    "FILE_NAMESPACES",
     "comment_id_parts",
     "describe_change",
+    "is_file_page",
     "log_facts",
+    "mark_media",
     "mark_unresolved",
     "revision_facts",
 ]
@@ -55,6 +58,23 @@ FACT_KEYS = frozenset({
     "comment_hidden", "size_change", "tags", "deleted", "revision_deleted", "suppressed", "cross_page",
     "content_model", "analysis", "analysis_unavailable", "old_author", "old_timestamp",
 })
+
+
+#: Namespaces whose pages show a file (File, and Media, which MediaWiki serves as the file itself).
+FILE_NAMESPACES = frozenset({6, -2})
+
+
+def is_file_page(page: dict[str, Any] | None) -> bool:
+    """Whether the API's page info is a file page (``?curid=`` or ``?diff=N`` can name one
+    without its title ever appearing in the link)."""
+    return page is not None and page.get("ns") in FILE_NAMESPACES
+
+
+def mark_media(link: ResolvedLink) -> None:
+    """Refuse a link that turned out to show a file: no facts, the parser's ``media-link`` error."""
+    for key in [k for k in link if k in FACT_KEYS or k in ("status", "reason", "retryable", "reason_detail")]:
+        del cast(dict[str, Any], link)[key]
+    link["error"] = "media-link"
 
 
 def mark_unresolved(link: ResolvedLink, reason: str, *, retryable: bool, detail: str | None = None) -> None:
@@ -108,6 +128,9 @@ def describe_change(link: ResolvedLink, old_id: int | None, new_id: int | None, 
         link.update({"status": "missing", "deleted": True, "new_revid": new_id, "old_revid": old_id or None})
         return
     page = new["_page"]
+    if is_file_page(page) or (old is not None and is_file_page(old["_page"])):
+        mark_media(link)
+        return
     link.update({
         "status": "resolved",
         "page_title": page.get("title"),

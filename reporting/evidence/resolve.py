@@ -108,6 +108,9 @@ def resolve_links(links: list[EvidenceLink], client: WikiClient, api_url_for: Ca
     for index, target in short_targets:
         short = results[index]
         short["target"] = target
+        if "error" in target:  # e.g. a short link to a file page: refused like the page
+            short["error"] = target["error"]
+            continue
         for key, value in target.items():
             if key not in ("input", "wiki", "kind"):
                 cast(dict[str, Any], short).setdefault(key, value)

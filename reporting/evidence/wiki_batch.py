@@ -23,7 +23,9 @@ from reporting.evidence.facts import (
     NamespaceNames,
     comment_id_parts,
     describe_change,
+    is_file_page,
     log_facts,
+    mark_media,
     mark_unresolved,
     revision_facts,
 )
@@ -196,6 +198,9 @@ class WikiBatch:
                         found[value] = found[aliases[value]]
             for link in subset:
                 page = found.get(str(link[key]))
+                if is_file_page(page):
+                    mark_media(link)
+                    continue
                 if page is None or page.get("missing") or page.get("invalid"):
                     link.update({"status": "missing", "deleted": bool(page and page.get("missing")),
                                  "page_title": page.get("title") if page else None})
@@ -205,7 +210,7 @@ class WikiBatch:
                              "new_revid": page.get("lastrevid"), "old_revid": None, "deleted": False,
                              "content_model": page.get("contentmodel"), **revision_facts(revision)})
         for link in links:
-            if "status" not in link:
+            if "status" not in link and "error" not in link:
                 link["status"] = "missing"
 
     # users -------------------------------------------------------------------------------------
