@@ -25,6 +25,7 @@ from reporting.intake.submission import MAX_BODY_BYTES
 from reporting.logs import configure_logging
 from reporting.version import __version__  # noqa: F401  (the package's version, re-exported)
 from reporting.views import api, errors, evidence, pages, security
+from reporting.views.throttle import CheckThrottle
 from reporting.wiki.user_agent import policy_user_agent
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -105,9 +106,11 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     app.jinja_env.globals["current_session_user"] = current_user
     app.jinja_env.globals["UserName"] = i18n.UserName  # user names as message parameters: <bdi>, GENDER
     app.register_blueprint(login.create_blueprint(config, roles))
-    app.register_blueprint(pages.create_blueprint(components.intake, components.stores, components.evidence))
+    # One limit on link checks per process, for the form and the API alike.
+    checks = CheckThrottle(config["rate_limit.evidence_checks_per_hour"])
+    app.register_blueprint(pages.create_blueprint(components.intake, components.stores, components.evidence, checks))
     app.register_blueprint(api.create_blueprint(components.intake, components.stores.reports))
-    app.register_blueprint(evidence.create_blueprint(components.evidence))
+    app.register_blueprint(evidence.create_blueprint(components.evidence, components.intake.barred, checks))
     errors.init_app(app)
     cli.init_app(app, components)
     worker_in_web = config["delivery.worker_in_web"]

@@ -25,7 +25,7 @@ from reporting.intake.eligibility import RateLimits
 from reporting.intake.submit import Intake
 from reporting.storage import Stores
 from reporting.storage.crypto import InvalidKeyError, Sealer
-from reporting.wiki.client import WikiClient
+from reporting.wiki.client import OutboundLimit, WikiClient
 from reporting.wiki.registry_refresh import RegistryRefresh
 from reporting.wiki.user_agent import policy_user_agent
 
@@ -76,7 +76,9 @@ class Components:
             stores.migrate()
         delivery = delivery_from_config(config, instance_path, toolforge=toolforge)
         user_agent = policy_user_agent(config)
-        evidence = Evidence(WikiClient(user_agent, timeout=config["wikis.timeout_seconds"]),
+        # The process's one cap on requests to wikis in flight, for every client that asks them.
+        outbound = OutboundLimit(config["wikis.max_concurrent_requests"])
+        evidence = Evidence(WikiClient(user_agent, timeout=config["wikis.timeout_seconds"], limit=outbound),
                             config["wikis.extra"], stores.wiki_registry.load)
         connectors = delivery.connectors
         leases = LeaseKeeper(stores.outbox)
@@ -91,7 +93,8 @@ class Components:
             reports=stores.reports, bar_list=stores.bar_list, limits=RateLimits.from_config(config),
             normalize_wiki=evidence.normalize_wiki, router=delivery.router, delivery=immediate,
             report_evidence=report_evidence,
-            submit_client=WikiClient(user_agent, timeout=config["wikis.submit_timeout_seconds"], max_retries=0),
+            submit_client=WikiClient(user_agent, timeout=config["wikis.submit_timeout_seconds"], max_retries=0,
+                                     limit=outbound),
             synchronous=bool(config["delivery.synchronous"]))
         return cls(config=config, instance_path=instance_path, stores=stores, evidence=evidence,
                    delivery=delivery, leases=leases, immediate=immediate, report_evidence=report_evidence,

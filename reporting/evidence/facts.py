@@ -16,11 +16,13 @@ from reporting.evidence.types import Analysis, LogFacts, ResolvedLink, RevisionF
 from reporting.evidence.wikitext import analyze_change
 
 __all__ = [
+    "CALLERS_TIME",
     "FACT_KEYS",
     "REASON_API_ERROR",
     "REASON_COMMENTS_UNSUPPORTED",
     "REASON_INTERNAL",
     "REASON_LOG_TOO_OLD",
+    "REASON_NOT_CHECKED",
     "REASON_SHORT_LINK_TARGET",
     "REASON_SHORT_LINK_UNSUPPORTED",
     "REASON_UNAVAILABLE",
@@ -51,6 +53,10 @@ REASON_SHORT_LINK_TARGET = "short-link-target-rejected"
 REASON_SHORT_LINK_UNSUPPORTED = "short-link-unsupported"
 REASON_LOG_TOO_OLD = "log-entry-not-recent"
 REASON_COMMENTS_UNSUPPORTED = "comments-unsupported"
+#: Not the wiki's fault: a web request's time ran out (or the process had no free slot) first.
+REASON_NOT_CHECKED = "not-checked"
+#: WikiUnavailable reasons that mean REASON_NOT_CHECKED rather than REASON_UNAVAILABLE.
+CALLERS_TIME = frozenset({"deadline", "busy"})
 
 #: The facts a failed wiki's links lose again (partial answers are not kept).
 FACT_KEYS = frozenset({

@@ -77,13 +77,13 @@ class ReportEvidence:
     def resolve(self, report_id: int, attempts: int = 0, client: WikiClient | None = None) -> str:
         """Resolve one report's links, store the facts; return the new evidence state.
 
-        ``client`` replaces the evidence service's own, e.g. a quicker one
-        while a reporter waits.
+        ``client`` replaces the evidence service's own for every request (siteinfo
+        included), e.g. a quicker one with a deadline while a reporter waits.
         """
         report = self.reports.by_id(report_id)
         if report.purged or not report.evidence:
             return report.evidence_state
-        links = self.evidence.parse("\n".join(report.evidence), report.wiki)[:MAX_EVIDENCE_LINKS]
+        links = self.evidence.parse("\n".join(report.evidence), report.wiki, client)[:MAX_EVIDENCE_LINKS]
         facts = [_compact(link) for link in self.evidence.resolve(links, client=client)]
         retry = any(_needs_retry(link) for link in facts)
         if retry and attempts + 1 < MAX_EVIDENCE_ATTEMPTS:

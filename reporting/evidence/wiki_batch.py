@@ -19,6 +19,7 @@ from typing import Any, Literal, TypeGuard
 from reporting.evidence.facts import (
     REASON_COMMENTS_UNSUPPORTED,
     REASON_LOG_TOO_OLD,
+    REASON_NOT_CHECKED,
     ApiRevision,
     NamespaceNames,
     comment_id_parts,
@@ -140,9 +141,18 @@ class WikiBatch:
         self.fetch_revisions(plan[0] for plan in plans if plan[0])
         plans = [self._plan(link, nexts) for link in links]
         for link, (old_id, new_id) in zip(links, plans, strict=True):
+            if self._out_of_time():
+                # A web request's deadline passed: analysing more edits would keep the reporter
+                # waiting; the links are checked again later.
+                mark_unresolved(link, REASON_NOT_CHECKED, retryable=True, detail="deadline")
+                continue
             new = self.revisions.get(new_id) if new_id else None
             old = self.revisions.get(old_id) if old_id else None
             describe_change(link, old_id, new_id, old, new, self.namespaces, self.analyses)
+
+    def _out_of_time(self) -> bool:
+        remaining = self.client.remaining()
+        return remaining is not None and remaining <= 0
 
     def _parent(self, revid: int | None) -> int | None:
         revision = self.revisions.get(revid) if revid else None

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from reporting.evidence.media import host_of, is_media_link, url_tokens
+from reporting.evidence.urls import SHORT_URL_HOST
 from reporting.identity.usernames import canonical_username
 
 EMERGENCY_CATEGORIES = ("threat-of-violence", "self-harm", "public-harm", "child-safety")
@@ -43,8 +44,6 @@ MAX_BODY_BYTES = 64 * 1024
 
 # MediaWiki refuses these characters in titles and so in user names.
 _INVALID_USERNAME_CHARS = re.compile(r"[#<>\[\]|{}]")
-# Wikimedia's URL shortener: its links lead to wikis (the resolver checks the target).
-SHORT_LINK_HOST = "w.wiki"
 
 
 def severity_of(category: str) -> str:
@@ -257,7 +256,8 @@ def validate_submission(
 def _off_wiki(line: str, normalize_wiki: Callable[[str], str | None]) -> bool:
     """Whether ``line`` holds a web address that is not on a known wiki (nor a w.wiki short link)."""
     hosts = {host_of(url) for url in url_tokens(line)}
-    return any(host != SHORT_LINK_HOST and normalize_wiki(host) is None for host in hosts)
+    # w.wiki, Wikimedia's URL shortener, leads to wikis (the resolver checks where).
+    return any(host != SHORT_URL_HOST and normalize_wiki(host) is None for host in hosts)
 
 
 def _deduplicate(errors: list[FieldError]) -> list[FieldError]:

@@ -6,6 +6,7 @@ accept, refuse and store reports exactly alike.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,9 @@ from reporting.storage.reports import ReportStore
 from reporting.wiki.client import WikiClient
 
 log = logging.getLogger(__name__)
+
+#: Seconds the submit request may spend on wikis for the report's links.
+SUBMIT_EVIDENCE_SECONDS = 8.0
 
 
 @dataclass(frozen=True)
@@ -87,9 +91,11 @@ class Intake:
         return ref
 
     def _resolve_evidence_now(self, report_id: int, ref: str) -> None:
-        """Whatever a wiki does not answer at once is left to the worker.
+        """Whatever a wiki does not answer at once is left to the worker: one try per
+        request, none after ``SUBMIT_EVIDENCE_SECONDS`` (the reporter is waiting).
         Never raises: the report is already stored."""
         try:
-            self.report_evidence.resolve(report_id, client=self.submit_client)
+            client = self.submit_client.within(time.monotonic() + SUBMIT_EVIDENCE_SECONDS)
+            self.report_evidence.resolve(report_id, client=client)
         except Exception:
             log.exception("evidence of %s not resolved at submit; the worker retries", ref)

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from reporting.evidence.checks import LinkCheck, check_links
 from reporting.evidence.service import Evidence
 from reporting.evidence.types import ResolvedLink
 from reporting.i18n import current_language
@@ -23,27 +25,40 @@ from reporting.intake.submission import (
 )
 from reporting.intake.submit import Intake
 from reporting.storage import Stores
+from reporting.views.evidence import refusal_message
 from reporting.views.forms import BadBody, check_form_encoding, form_data, form_from_request, prefill_from_query
+from reporting.views.throttle import CheckThrottle
 
 log = logging.getLogger(__name__)
 
 Page = str | tuple[str, int] | tuple[str, int, dict[str, str]] | Response
 
 
-def check_evidence(evidence: Evidence, text: str, wiki: str) -> list[ResolvedLink]:
-    """What "Check the links" shows: the links parsed and resolved, nothing stored."""
-    links = evidence.parse(text, evidence.normalize_wiki(wiki) if wiki.strip() else None)
-    return evidence.resolve(links[:MAX_EVIDENCE_LINKS])
+def check_evidence(evidence: Evidence, text: str, wiki: str) -> LinkCheck:
+    """What "Check the links" shows: the links parsed and resolved, nothing stored; counted and
+    capped before any request, and bounded in time (:mod:`reporting.evidence.checks`)."""
+    return check_links(evidence, text, evidence.normalize_wiki(wiki) if wiki.strip() else None, resolve=True)
+
+
+@dataclass(frozen=True)
+class PreviewProblem:
+    """Why "Check the links" showed no facts: a message key and its parameters."""
+
+    message_key: str
+    params: tuple[int, ...] = ()
 
 
 def _render_form(form: SubmissionForm, status: int = 200, refusal: Refusal | None = None,
-                 preview: list[ResolvedLink] | None = None) -> tuple[str, int, dict[str, str]]:
-    headers = {"Retry-After": str(refusal.retry_after)} if refusal and refusal.retry_after else {}
+                 preview: list[ResolvedLink] | None = None, preview_problem: PreviewProblem | None = None,
+                 retry_after: int | None = None) -> tuple[str, int, dict[str, str]]:
+    retry_after = retry_after or (refusal.retry_after if refusal else None)
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
     return render_template(
         "report_form.html",
         form=form,
         refusal=refusal,
         preview=preview,
+        preview_problem=preview_problem,
         emergency_categories=EMERGENCY_CATEGORIES,
         other_categories=NON_EMERGENCY_CATEGORIES,
         limits={"users": MAX_REPORTED_USERS, "links": MAX_EVIDENCE_LINKS, "description": MAX_DESCRIPTION_CHARS},
@@ -54,7 +69,21 @@ def _barred_page() -> tuple[str, int]:
     return render_template("barred.html"), 403
 
 
-def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence) -> Blueprint:
+def _check_links_page(evidence: Evidence, throttle: CheckThrottle, form: SubmissionForm, username: str) -> Page:
+    """The form again with what the links show, or why they were not checked."""
+    wait = throttle.hit(username)
+    if wait is not None:
+        return _render_form(form, 429, preview_problem=PreviewProblem(
+            "reporting-error-checks-rate-limited", (max(1, -(-wait // 60)),)), retry_after=wait)
+    check = check_evidence(evidence, form.evidence, form.wiki)
+    if check.refusal is not None:
+        key, params = refusal_message(check)
+        return _render_form(form, 422, preview_problem=PreviewProblem(key, params))
+    return _render_form(form, preview=cast("list[ResolvedLink]", check.links))
+
+
+def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence, throttle: CheckThrottle) -> Blueprint:
+    """``throttle``: the process's per-user limit on link checks, shared with the evidence API."""
     bp = Blueprint("pages", __name__)
 
     @bp.route("/")
@@ -81,7 +110,7 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence) -> Blue
         form = form_from_request(request)
         if request.form.get("action") == "check":
             # "Check the links" without JavaScript: resolve and show, store nothing.
-            return _render_form(form, preview=check_evidence(evidence, form.evidence, form.wiki))
+            return _check_links_page(evidence, throttle, form, user.username)
         checked = intake.check(form_data(form), user, strict_fields=False)
         if checked.submission is None:
             form.errors = checked.errors
