@@ -368,3 +368,12 @@ def test_the_outbound_limit_caps_requests_in_flight_and_a_view_does_not_wait_pas
     assert client.get(stub.url + "/api.php", {"action": "query"}) == {"query": {}}  # without a deadline: waits
     worker.join(5)
     assert len(stub.requests) == 2
+
+
+def test_a_trickled_answer_cut_by_the_watchdog_counts_as_a_timeout():
+    with FakeWikiApi() as wiki:
+        wiki.trickle(0.2, times=5)
+        client, _ = make_client(timeout=0.6, max_retries=0)
+        with pytest.raises(WikiUnavailable) as raised:
+            client.get(wiki.api_url, {"action": "query", "meta": "siteinfo"})
+        assert raised.value.reason == "timeout"

@@ -304,8 +304,13 @@ class WikiClient:
             with self._counters.lock:
                 self._counters.total += 1
                 self._counters.by_url[api_url] += 1
-            with Watchdog(timeout):
-                return self._exchange(method, url, data=data, timeout=timeout)
+            with Watchdog(timeout) as watchdog:
+                try:
+                    return self._exchange(method, url, data=data, timeout=timeout)
+                except requests.RequestException:
+                    if watchdog.fired:  # the socket was shut because time was up: a timeout
+                        raise requests.Timeout("total deadline exceeded") from None
+                    raise
 
     def _exchange(self, method: str, url: str, *, data: dict | None, timeout: float) -> requests.Response:
         """One HTTP exchange, headers and body, within ``timeout`` seconds in all."""
