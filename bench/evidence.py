@@ -3,6 +3,9 @@
 - requests per link: 20 diffs on one wiki (siteinfo already cached) -> API requests / links
 - batched vs naive: wall time of one action=compare per diff divided by our batched resolution
 - large page: mwparserfromhell on a whole 2 MB talk page divided by `analyze_change` of one edit
+- hostile edit (issue 15): `analyze_change` of one line moved around 8,000 identical lines (CPU
+  seconds; 7.9 s before the analysis was bounded), and ten links to that diff saved on the local
+  wiki, resolved through the app's `/api/v1/evidence/resolve` (wall seconds; 89 s before)
 
 Runs against a throw-away local MediaWiki (Debian's package; see tests/evidence/mediawiki.py).
 Usage: `make bench` (all benchmarks) or python -m bench.evidence
@@ -10,7 +13,9 @@ Usage: `make bench` (all benchmarks) or python -m bench.evidence
 
 from __future__ import annotations
 
+import re
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,7 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import mwparserfromhell  # noqa: E402
 
+from reporting import create_app  # noqa: E402
 from reporting.evidence.resolve import resolve_links  # noqa: E402
+from reporting.storage.crypto import generate_key  # noqa: E402
 from reporting.evidence.wikitext import analyze_change  # noqa: E402
 from reporting.wiki.client import WikiClient, build_user_agent  # noqa: E402
 from reporting.wiki.siteinfo import fetch_siteinfo  # noqa: E402
@@ -86,9 +93,64 @@ def large_page_figures():
     yield "evidence_large_page_analysis_speedup", round(parse_time / analysis_time, 1)
 
 
+HOSTILE_LINES = 8000
+HOSTILE_WIKI = "hostile.test"
+
+
+def hostile_edit() -> tuple[str, str]:
+    """The issue's edit: one line moved from the top to the bottom of 8,000 identical lines."""
+    body = "x\n" * HOSTILE_LINES
+    return "moved\n" + body, body + "moved"
+
+
+def hostile_analysis_seconds() -> float:
+    """CPU seconds of one analysis of the hostile edit (best of ROUNDS)."""
+    old, new = hostile_edit()
+    best = float("inf")
+    for _ in range(ROUNDS):
+        started = time.thread_time()
+        analysis = analyze_change(old, new)
+        best = min(best, time.thread_time() - started)
+    assert analysis["limited"] is True
+    return best
+
+
+def resolve_hostile_links_seconds(wiki) -> float:
+    """Wall seconds of /api/v1/evidence/resolve for ten links to the hostile diff saved on the wiki."""
+    old, new = hostile_edit()
+    first = wiki.edit("Mallory", "User:Mallory/Moved line", old, summary="start")
+    second = wiki.edit("Mallory", "User:Mallory/Moved line", new, summary="move one line")
+    server = wiki.server.replace("127.0.0.1", HOSTILE_WIKI)
+    forms = [f"diff={second}", f"diff={second}&oldid={first}", f"oldid={first}&diff=next", f"diff=prev&oldid={second}",
+             f"title=Special:Diff/{second}", f"title=Special:Diff/{first}/{second}",
+             f"title=Special:PermanentLink/{second}", f"oldid={second}", f"diff={second}&uselang=en",
+             f"title=User:Mallory/Moved_line&diff={second}"]
+    text = "\n".join(f"{server}/index.php?{form}" for form in forms)
+    with tempfile.TemporaryDirectory() as instance:
+        app = create_app(overrides={
+            "secret_key": "bench-" + generate_key(), "encryption_key": generate_key(), "instance_path": instance,
+            "dev_login": True, "local_development": True, "delivery.worker_in_web": False,
+            "wikis.extra": {HOSTILE_WIKI: wiki.api_url}, "rate_limit.evidence_checks_per_hour": 1000,
+        }, environ={})
+        client = app.test_client()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+        client.post("/login", data={"username": "Bench", "csrf_token": token})
+        csrf = client.get("/api/v1/me").get_json()["csrf_token"]
+        best = float("inf")
+        for _ in range(ROUNDS):
+            started = time.perf_counter()
+            links = client.post("/api/v1/evidence/resolve", json={"text": text},
+                                headers={"X-CSRF-Token": csrf}).get_json()["links"]
+            best = min(best, time.perf_counter() - started)
+            assert len(links) == 10 and all(link["analysis"]["limited"] for link in links), links
+    return best
+
+
 def run():
     """The figures, for ``make bench`` (``bench/__main__.py`` prints them)."""
+    yield "evidence.hostile_edit_analysis_s", round(hostile_analysis_seconds(), 4)
     with running_mediawiki(lang="en") as wiki:
+        yield "evidence.resolve_10_links_same_hostile_diff_s", round(resolve_hostile_links_seconds(wiki), 3)
         revids = make_edits(wiki)
         results, requests = resolve_batched(wiki, revids)
         assert all(r["status"] == "resolved" and r["analysis"]["mentions"] == ["Carol"] for r in results)

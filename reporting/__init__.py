@@ -27,6 +27,7 @@ from reporting.logs import configure_logging
 from reporting.startup_checks import check_startup
 from reporting.version import __version__  # noqa: F401  (the package's version, re-exported)
 from reporting.views import api, case_pages, errors, evidence, gadget, health, pages, security
+from reporting.views.throttle import CheckThrottle
 from reporting.wiki.user_agent import policy_user_agent
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -89,11 +90,13 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     app.jinja_env.globals["current_session_user"] = current_user
     app.jinja_env.globals["UserName"] = i18n.UserName  # user names as message parameters: <bdi>, GENDER
     app.register_blueprint(login.create_blueprint(config, roles, components.stores.login_sessions))
+    # One limit on link checks per process, for the form and the API alike.
+    checks = CheckThrottle(config["rate_limit.evidence_checks_per_hour"])
     app.register_blueprint(pages.create_blueprint(components.intake, components.stores, components.evidence,
-                                                  components.cases))
+                                                  components.cases, checks))
     app.register_blueprint(case_pages.create_blueprint(components.stores.reports, components.cases))
     app.register_blueprint(api.create_blueprint(components.intake, components.stores.reports, components.cases))
-    app.register_blueprint(evidence.create_blueprint(components.evidence))
+    app.register_blueprint(evidence.create_blueprint(components.evidence, components.intake.barred, checks))
     app.register_blueprint(health.create_blueprint(components.health, Thresholds.from_config(config),
                                                    config["health.token"]))
     app.register_blueprint(gadget.create_blueprint(config))

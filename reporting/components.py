@@ -32,7 +32,7 @@ from reporting.private_paths import private_file
 from reporting.storage import Stores
 from reporting.storage.crypto import InvalidKeyError, Sealer
 from reporting.storage.database import DatabaseTimeouts
-from reporting.wiki.client import WikiClient
+from reporting.wiki.client import OutboundLimit, WikiClient
 from reporting.wiki.registry_refresh import RegistryRefresh
 from reporting.wiki.user_agent import policy_user_agent
 
@@ -87,7 +87,9 @@ class Components:
             stores.migrate()
         delivery = delivery_from_config(config, instance_path, toolforge=toolforge)
         user_agent = policy_user_agent(config)
-        evidence = Evidence(WikiClient(user_agent, timeout=config["wikis.timeout_seconds"]),
+        # The process's one cap on requests to wikis in flight, for every client that asks them.
+        outbound = OutboundLimit(config["wikis.max_concurrent_requests"])
+        evidence = Evidence(WikiClient(user_agent, timeout=config["wikis.timeout_seconds"], limit=outbound),
                             config["wikis.extra"], stores.wiki_registry.load)
         connectors = delivery.connectors
         leases = LeaseKeeper(stores.outbox)
@@ -103,7 +105,8 @@ class Components:
             limits=RateLimits.from_config(config),
             normalize_wiki=evidence.normalize_wiki, router=delivery.router, delivery=immediate,
             report_evidence=report_evidence,
-            submit_client=WikiClient(user_agent, timeout=config["wikis.submit_timeout_seconds"], max_retries=0),
+            submit_client=WikiClient(user_agent, timeout=config["wikis.submit_timeout_seconds"], max_retries=0,
+                                     limit=outbound),
             synchronous=bool(config["delivery.synchronous"]))
         followup_evidence = FollowupEvidence(stores.followups, stores.reports, stores.audit, evidence,
                                              connectors.connector_for)

@@ -183,7 +183,7 @@ def test_form_oversize_body_is_refused(alice):
 def test_openapi_document_lists_the_endpoints(client):
     document = client.get("/api/v1/openapi.json").get_json()
     assert document["openapi"].startswith("3.")
-    assert {"/me", "/reports", "/reports/{ref}"} <= set(document["paths"])
+    assert {"/me", "/reports", "/reports/{ref}", "/evidence/parse", "/evidence/resolve"} <= set(document["paths"])
     assert set(document["components"]["schemas"]["NewReport"]["properties"]) == set(REPORT)
 
 

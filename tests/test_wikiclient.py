@@ -13,7 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from reporting.wiki.client import WikiApiError, WikiClient, WikiUnavailable, build_user_agent
+from reporting.wiki.client import OutboundLimit, WikiApiError, WikiClient, WikiUnavailable, build_user_agent
+from tests.fakes.wiki_api import FakeWikiApi
 
 USER_AGENT = build_user_agent("reporting-tests", "1.0", "https://example.org/tool", "tests@example.org")
 
@@ -310,3 +311,69 @@ def test_threads_share_a_client_with_a_session_each(stub):
     assert all(session.trust_env is False for session in sessions)
     assert client.request_count == 40
     assert client.requests_by_url[stub.url + "/api.php"] == 40
+
+
+# --- deadlines and the process's cap (issue 15) ---------------------------------------------------
+
+
+def test_headers_trickled_byte_by_byte_hit_the_total_deadline():
+    # Every read returns within the read timeout; only the watchdog ends the exchange.
+    with FakeWikiApi() as wiki:
+        wiki.trickle(0.2, times=5)
+        client, _ = make_client(timeout=1.0, max_retries=0)
+        started = time.monotonic()
+        with pytest.raises(WikiUnavailable):
+            client.get(wiki.api_url, {"action": "query", "meta": "siteinfo"})
+        assert time.monotonic() - started < 2.0
+
+
+def test_a_view_within_a_deadline_never_retries_nor_sleeps(stub):
+    stub.replies = [Reply(503, headers={"Retry-After": "1"})]
+    client, sleeps = make_client(max_retries=3)
+    view = client.within(time.monotonic() + 5)
+    with pytest.raises(WikiUnavailable):
+        view.get(stub.url + "/api.php", {"action": "query"})
+    assert len(stub.requests) == 1 and sleeps == []
+    assert client.request_count == 1  # views count with their client
+    assert client.max_retries == 3  # the client itself keeps retrying (the worker's)
+
+
+def test_a_view_sends_nothing_after_its_deadline(stub):
+    stub.replies = [Reply(body={"query": {}})]
+    client, _ = make_client()
+    with pytest.raises(WikiUnavailable) as raised:
+        client.within(time.monotonic() - 1).get(stub.url + "/api.php", {"action": "query"})
+    assert raised.value.reason == "deadline" and stub.requests == []
+
+
+def test_each_call_of_a_view_is_bounded_by_what_is_left(stub):
+    stub.replies = [Reply(delay=3)]
+    client, _ = make_client(timeout=10.0)
+    started = time.monotonic()
+    with pytest.raises(WikiUnavailable):
+        client.within(time.monotonic() + 0.5).get(stub.url + "/api.php", {"action": "query"})
+    assert time.monotonic() - started < 1.5
+
+
+def test_the_outbound_limit_caps_requests_in_flight_and_a_view_does_not_wait_past_its_deadline(stub):
+    stub.replies = [Reply(body={"query": {}}, delay=1.0)]
+    limit = OutboundLimit(1)
+    client, _ = make_client(limit=limit)
+    worker = threading.Thread(target=lambda: client.get(stub.url + "/api.php", {"action": "query"}))
+    worker.start()
+    time.sleep(0.2)  # the worker holds the only slot for a second
+    with pytest.raises(WikiUnavailable) as raised:
+        client.within(time.monotonic() + 0.3).get(stub.url + "/api.php", {"action": "query"})
+    assert raised.value.reason == "busy"
+    assert client.get(stub.url + "/api.php", {"action": "query"}) == {"query": {}}  # without a deadline: waits
+    worker.join(5)
+    assert len(stub.requests) == 2
+
+
+def test_a_trickled_answer_cut_by_the_watchdog_counts_as_a_timeout():
+    with FakeWikiApi() as wiki:
+        wiki.trickle(0.2, times=5)
+        client, _ = make_client(timeout=0.6, max_retries=0)
+        with pytest.raises(WikiUnavailable) as raised:
+            client.get(wiki.api_url, {"action": "query", "meta": "siteinfo"})
+        assert raised.value.reason == "timeout"

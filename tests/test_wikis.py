@@ -495,12 +495,16 @@ def test_siteinfo_cache_single_fetch_under_concurrency():
 
 
 class FakeApiClient:
-    """What ``fetch_siteinfo`` needs of a WikiClient: ``get``; fails while ``down``."""
+    """What the siteinfo cache needs of a WikiClient: ``get`` (fails while ``down``) and
+    ``remaining`` (no deadline)."""
 
     def __init__(self, answer: dict) -> None:
         self.answer = answer
         self.down = False
         self.calls: list[str] = []
+
+    def remaining(self) -> float | None:
+        return None
 
     def get(self, api_url: str, params: dict) -> dict:
         self.calls.append(api_url)

@@ -145,6 +145,8 @@ def _fact_lines(link: ResolvedLink) -> list[str]:
     analysis: Analysis | dict[str, Any] = link.get("analysis") or {}
     if analysis.get("structured_data"):
         flags.append(_en("reporting-evidence-flag-structured-data"))
+    if analysis.get("limited"):
+        flags.append(_en("reporting-evidence-flag-analysis-limited"))
     if flags:
         rows.append(("!", ", ".join(flags)))
     if analysis.get("section"):

@@ -10,26 +10,31 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
-from reporting.evidence.types import LogFacts, ResolvedLink, RevisionFacts
+from reporting.evidence.types import Analysis, LogFacts, ResolvedLink, RevisionFacts
 from reporting.evidence.wikitext import analyze_change
 
 __all__ = [
+    "CALLERS_TIME",
     "FACT_KEYS",
     "REASON_API_ERROR",
     "REASON_COMMENTS_UNSUPPORTED",
     "REASON_INTERNAL",
     "REASON_LOG_TOO_OLD",
+    "REASON_NOT_CHECKED",
     "REASON_SHORT_LINK_TARGET",
     "REASON_SHORT_LINK_UNSUPPORTED",
     "REASON_UNAVAILABLE",
     "REASON_UNKNOWN_WIKI",
     "ApiRevision",
     "NamespaceNames",
+    "FILE_NAMESPACES",
     "comment_id_parts",
     "describe_change",
+    "is_file_page",
     "log_facts",
+    "mark_media",
     "mark_unresolved",
     "revision_facts",
 ]
@@ -48,6 +53,10 @@ REASON_SHORT_LINK_TARGET = "short-link-target-rejected"
 REASON_SHORT_LINK_UNSUPPORTED = "short-link-unsupported"
 REASON_LOG_TOO_OLD = "log-entry-not-recent"
 REASON_COMMENTS_UNSUPPORTED = "comments-unsupported"
+#: Not the wiki's fault: a web request's time ran out (or the process had no free slot) first.
+REASON_NOT_CHECKED = "not-checked"
+#: WikiUnavailable reasons that mean REASON_NOT_CHECKED rather than REASON_UNAVAILABLE.
+CALLERS_TIME = frozenset({"deadline", "busy"})
 
 #: The facts a failed wiki's links lose again (partial answers are not kept).
 FACT_KEYS = frozenset({
@@ -55,6 +64,23 @@ FACT_KEYS = frozenset({
     "comment_hidden", "size_change", "tags", "deleted", "revision_deleted", "suppressed", "cross_page",
     "content_model", "analysis", "analysis_unavailable", "old_author", "old_timestamp",
 })
+
+
+#: Namespaces whose pages show a file (File, and Media, which MediaWiki serves as the file itself).
+FILE_NAMESPACES = frozenset({6, -2})
+
+
+def is_file_page(page: dict[str, Any] | None) -> bool:
+    """Whether the API's page info is a file page (``?curid=`` or ``?diff=N`` can name one
+    without its title ever appearing in the link)."""
+    return page is not None and page.get("ns") in FILE_NAMESPACES
+
+
+def mark_media(link: ResolvedLink) -> None:
+    """Refuse a link that turned out to show a file: no facts, the parser's ``media-link`` error."""
+    for key in [k for k in link if k in FACT_KEYS or k in ("status", "reason", "retryable", "reason_detail")]:
+        del cast(dict[str, Any], link)[key]
+    link["error"] = "media-link"
 
 
 def mark_unresolved(link: ResolvedLink, reason: str, *, retryable: bool, detail: str | None = None) -> None:
@@ -97,14 +123,20 @@ def _is_structured(revision: ApiRevision) -> bool:
 
 
 def describe_change(link: ResolvedLink, old_id: int | None, new_id: int | None, old: ApiRevision | None,
-                    new: ApiRevision | None, namespaces: Callable[[], NamespaceNames]) -> None:
+                    new: ApiRevision | None, namespaces: Callable[[], NamespaceNames],
+                    analyses: dict[tuple[int, int], Analysis] | None = None) -> None:
     """The facts of the change from revision `old_id` to `new_id` (old 0: page creation, None:
     unknown; `old`/`new` the fetched revisions, None when not found). `namespaces` is only
-    called when there is wikitext to analyse."""
+    called when there is wikitext to analyse. `analyses` keeps each revision pair's analysis
+    for the caller's batch: ten links to one hostile diff cost one analysis, not ten. (Never
+    across requests: a revision's text may be hidden on the wiki in between.)"""
     if new is None:
         link.update({"status": "missing", "deleted": True, "new_revid": new_id, "old_revid": old_id or None})
         return
     page = new["_page"]
+    if is_file_page(page) or (old is not None and is_file_page(old["_page"])):
+        mark_media(link)
+        return
     link.update({
         "status": "resolved",
         "page_title": page.get("title"),
@@ -128,11 +160,11 @@ def describe_change(link: ResolvedLink, old_id: int | None, new_id: int | None, 
         link["size_change"] = None
     if link["kind"] == "diff" and link.get("oldid") is not None and old_id and old is None:
         link["old_deleted"] = True
-    _analyse(link, old_id, old, new, namespaces)
+    _analyse(link, old_id, old, new, namespaces, {} if analyses is None else analyses)
 
 
 def _analyse(link: ResolvedLink, old_id: int | None, old: ApiRevision | None, new: ApiRevision,
-             namespaces: Callable[[], NamespaceNames]) -> None:
+             namespaces: Callable[[], NamespaceNames], analyses: dict[tuple[int, int], Analysis]) -> None:
     if _is_structured(new) or (old is not None and _is_structured(old)):
         link["analysis"] = {"added_text": "", "removed_text": "", "signatures": [], "mentions": [],
                             "user_links": [], "section": None, "structured_data": True}
@@ -146,8 +178,11 @@ def _analyse(link: ResolvedLink, old_id: int | None, old: ApiRevision | None, ne
             or (old is not None and old.get("slots", {}).get("main", {}).get("texthidden"))
         ) else "old-revision-unavailable"
         return
-    names, contributions = namespaces()
-    link["analysis"] = analyze_change(old_text, new_text, names, contributions)
+    key = (int(old_id or 0), int(new.get("revid") or 0))
+    if key not in analyses:
+        names, contributions = namespaces()
+        analyses[key] = analyze_change(old_text, new_text, names, contributions)
+    link["analysis"] = analyses[key].copy()
 
 
 def log_facts(entry: dict[str, Any]) -> LogFacts:

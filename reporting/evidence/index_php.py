@@ -13,7 +13,7 @@ import re
 
 from reporting.evidence.mwrequest import MAX_ID, Params, php_intval
 from reporting.evidence.special_pages import SPECIAL_PAGES
-from reporting.evidence.titles import NS_SPECIAL, ParsedTitle, SiteInfoLookup, resolve_special_page
+from reporting.evidence.titles import NS_FILE, NS_SPECIAL, ParsedTitle, SiteInfoLookup, resolve_special_page
 from reporting.evidence.types import EvidenceLink
 from reporting.wiki.registry import Wiki
 
@@ -45,6 +45,9 @@ class IndexPhp:
         """The link fact for ``index.php`` on ``wiki`` with ``title`` (None: no title) and
         ``params``; ``fragment`` is the URL's, decoded."""
         fragment = fragment or (title.fragment if title else None)
+        if title is not None and title.namespace == NS_FILE:
+            # Any view of a file page shows the file (Media: titles are File: ones by now).
+            return {"error": "media-link"}
         curid = params.get_int("curid")
         if curid == 0 and title is not None and title.namespace == NS_SPECIAL:
             return _with_fragment(self._special(wiki, title, params), fragment)

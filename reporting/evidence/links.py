@@ -13,8 +13,9 @@ path read like ``PathRouter`` reads it (see ``urls``), ``index.php`` parameters 
 ``index_php``), and each special page like its own class (see ``special_pages``).  This module
 reads the forms people paste and finds them in prose.
 
-Error codes: ``not-a-link``, ``unknown-wiki``, ``forbidden-host``, ``private-wiki``,
-``unsupported``, ``bad-revision-id``, ``bad-id`` (page, log or user id), ``no-context-wiki``
+Error codes: ``media-link`` (an image, video or other file, in any form: never accepted),
+``not-a-link``, ``unknown-wiki``, ``forbidden-host``, ``private-wiki``, ``unsupported``,
+``bad-revision-id``, ``bad-id`` (page, log or user id), ``no-context-wiki``
 (a wikilink, template or bare title without a wiki to read it on), ``siteinfo-unavailable``
 (a localised special page name while the wiki's aliases cannot be read: try again later).
 """
@@ -25,6 +26,7 @@ import html
 import re
 
 from reporting.evidence.index_php import IndexPhp, has_revision_id
+from reporting.evidence.media import is_media_link
 from reporting.evidence.mwrequest import MAX_ID, Params, parse_query, raw_url_decode
 from reporting.evidence.special_pages import special_diff, special_permanent_link
 from reporting.evidence.titles import (
@@ -79,6 +81,9 @@ class _Parser:
     def _dispatch(self, text: str) -> EvidenceLink:
         if not text or len(text) > MAX_INPUT_LENGTH:
             return {"error": "not-a-link"}
+        if is_media_link(text):
+            # Files are refused in every form before anything else is read (reporting.evidence.media).
+            return {"error": "media-link"}
         text = unwrap(text)
         if text.startswith("[[") and text.endswith("]]"):
             return self._wikilink(text[2:-2])

@@ -61,7 +61,7 @@ def resolve_for_storage(evidence: Evidence, links: Sequence[str], wiki: str,
                         client: WikiClient | None = None) -> list[ResolvedLink]:
     """Links as given → the facts stored with them (bounded per link): the one
     way a report's links and a follow-up's links are resolved."""
-    parsed = evidence.parse("\n".join(links), wiki)[:MAX_EVIDENCE_LINKS]
+    parsed = evidence.parse("\n".join(links), wiki, client)[:MAX_EVIDENCE_LINKS]
     return [_compact(link) for link in evidence.resolve(parsed, client=client)]
 
 
@@ -90,8 +90,8 @@ class ReportEvidence:
     def resolve(self, report_id: int, attempts: int = 0, client: WikiClient | None = None) -> str:
         """Resolve one report's links, store the facts; return the new evidence state.
 
-        ``client`` replaces the evidence service's own, e.g. a quicker one
-        while a reporter waits.
+        ``client`` replaces the evidence service's own for every request (siteinfo
+        included), e.g. a quicker one with a deadline while a reporter waits.
         """
         report = self.reports.by_id(report_id)
         if report.purged or not report.evidence:

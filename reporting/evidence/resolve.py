@@ -15,8 +15,9 @@ text analysis is done on a side whose text is hidden.
 
 Failure contract: a wiki that is down, slow or answering garbage never raises out of
 `resolve_links`; its links come back with status "unresolved", a "reason" code and
-"retryable" (True when trying again later may help). Reason codes map to messages
-`reporting-evidence-unresolved-<reason>`.
+"retryable" (True when trying again later may help). With a client that has a deadline (a
+web request's), what is left when it passes is "not-checked" (retryable), analyses included.
+Reason codes map to messages `reporting-evidence-unresolved-<reason>`.
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from reporting.evidence.facts import (
+    CALLERS_TIME,
     FACT_KEYS,
     REASON_API_ERROR,
     REASON_INTERNAL,
+    REASON_NOT_CHECKED,
     REASON_SHORT_LINK_TARGET,
     REASON_SHORT_LINK_UNSUPPORTED,
     REASON_UNAVAILABLE,
@@ -98,7 +101,7 @@ def resolve_links(links: list[EvidenceLink], client: WikiClient, api_url_for: Ca
         try:
             WikiBatch(client, api_url, siteinfo_for).resolve(group)
         except WikiUnavailable as error:
-            _fail_group(group, REASON_UNAVAILABLE, retryable=True, detail=error.reason)
+            _fail_group(group, _unavailable_reason(error), retryable=True, detail=error.reason)
         except WikiApiError as error:
             _fail_group(group, REASON_API_ERROR, retryable=error.code in _RETRYABLE_API_ERRORS, detail=error.code)
         except Exception as error:  # noqa: BLE001 - a bug or a wiki answering nonsense must not lose the report
@@ -108,6 +111,9 @@ def resolve_links(links: list[EvidenceLink], client: WikiClient, api_url_for: Ca
     for index, target in short_targets:
         short = results[index]
         short["target"] = target
+        if "error" in target:  # e.g. a short link to a file page: refused like the page
+            short["error"] = target["error"]
+            continue
         for key, value in target.items():
             if key not in ("input", "wiki", "kind"):
                 cast(dict[str, Any], short).setdefault(key, value)
@@ -116,6 +122,11 @@ def resolve_links(links: list[EvidenceLink], client: WikiClient, api_url_for: Ca
 
 
 # --- helpers on single links ----------------------------------------------------------------
+
+
+def _unavailable_reason(error: WikiUnavailable) -> str:
+    """"not checked yet" when our own time ran out, "wiki unavailable" when the wiki failed."""
+    return REASON_NOT_CHECKED if error.reason in CALLERS_TIME else REASON_UNAVAILABLE
 
 
 def _is_resolvable(link: EvidenceLink) -> bool:
@@ -143,7 +154,7 @@ def _expand_short_link(link: ResolvedLink, client: WikiClient, reparse: Callable
     try:
         location = client.head_location(base + code)
     except WikiUnavailable as error:
-        mark_unresolved(link, REASON_UNAVAILABLE, retryable=True, detail=error.reason)
+        mark_unresolved(link, _unavailable_reason(error), retryable=True, detail=error.reason)
         return None
     if not location:
         link["status"] = "missing"

@@ -15,13 +15,21 @@ import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from reporting.config import Setting, parse_mapping, parse_positive_float, parse_str, register_settings
+from reporting.config import (
+    Setting,
+    parse_mapping,
+    parse_positive_float,
+    parse_positive_int,
+    parse_str,
+    register_settings,
+)
 from reporting.evidence.links import parse_evidence, parse_link
 from reporting.evidence.resolve import resolve_links
+from reporting.evidence.titles import SiteInfoLookup
 from reporting.evidence.types import EvidenceLink, ResolvedLink
 from reporting.wiki.client import WikiClient
-from reporting.wiki.registry import WikiRegistry
-from reporting.wiki.siteinfo import SiteInfoCache, fetch_siteinfo
+from reporting.wiki.registry import Wiki, WikiRegistry
+from reporting.wiki.siteinfo import SiteInfo, SiteInfoCache, fetch_siteinfo
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +43,9 @@ register_settings(
             "Timeout of one request to a wiki (link checks on the form, the worker's retries)."),
     Setting("wikis.submit_timeout_seconds", parse_positive_float, 4.0,
             "Timeout of the one try per wiki made while a report is submitted; the worker retries later."),
+    Setting("wikis.max_concurrent_requests", parse_positive_int, 4,
+            "Requests to wikis one process (web or worker) has in flight at most; a link check that "
+            "finds none free before its deadline leaves its links \"not checked yet\", the worker waits."),
 )
 
 REGISTRY_RELOAD_SECONDS = 3600.0
@@ -112,18 +123,42 @@ class Evidence:
         wiki = self.registry.lookup(host)
         return wiki.api_url if wiki is not None else None
 
-    def parse(self, text: str, context_wiki: str | None) -> list[EvidenceLink]:
-        return parse_evidence(text, context_wiki, self.registry, self.siteinfo)
+    def parse(self, text: str, context_wiki: str | None, client: WikiClient | None = None, *,
+              cached_only: bool = False) -> list[EvidenceLink]:
+        """The links in ``text``. Localised names missing from the siteinfo cache are fetched
+        through ``client`` (default: the service's own), or not at all with ``cached_only``."""
+        return parse_evidence(text, context_wiki, self.registry, self._siteinfo_lookup(client, cached_only))
+
+    def parse_offline(self, text: str, context_wiki: str | None) -> tuple[list[EvidenceLink], dict[str, Wiki]]:
+        """The links in ``text`` as far as the cached siteinfo reads them (no request at all),
+        and the wikis (host -> Wiki) whose siteinfo the parser wanted and the cache lacks."""
+        wanted: dict[str, Wiki] = {}
+
+        def lookup(wiki: Wiki) -> SiteInfo | None:
+            if not self.siteinfo.cached(wiki):
+                wanted[wiki.host] = wiki
+            return self.siteinfo.peek(wiki)
+
+        return parse_evidence(text, context_wiki, self.registry, lookup), wanted
+
+    def _siteinfo_lookup(self, client: WikiClient | None, cached_only: bool) -> SiteInfoLookup:
+        if cached_only:
+            return self.siteinfo.peek
+        if client is None:
+            return self.siteinfo
+        return lambda wiki: self.siteinfo.get(wiki, client)
 
     def resolve(self, links: list[EvidenceLink], client: WikiClient | None = None) -> list[ResolvedLink]:
         """Resolve parsed links; never raises for wiki trouble (links stay
         ``unresolved`` with a reason and are retried later). ``client``
-        replaces the default one, e.g. a quicker one while a reporter waits."""
+        replaces the default one for every request, siteinfo included, e.g. a
+        web request's view with a deadline (``WikiClient.within``)."""
         registry = self.registry
+        lookup = self._siteinfo_lookup(client, cached_only=False)
         client = client or self.client
         return resolve_links(
             links, client, self.api_url_for,
-            reparse=lambda url: parse_link(url, None, registry, self.siteinfo),
+            reparse=lambda url: parse_link(url, None, registry, lookup),
             siteinfo_for=lambda api_url: self.siteinfo.answer(api_url, client),
         )
 

@@ -71,7 +71,11 @@ def special_permanent_link(index: Interpreter, wiki: Wiki, subpage: str | None, 
 
 
 def _special_redirect(index: Interpreter, wiki: Wiki, subpage: str | None, params: Params) -> EvidenceLink:
-    """SpecialRedirect::dispatch: <type>/<digits> for revision, page, logid and user."""
+    """SpecialRedirect::dispatch: <type>/<digits> for revision, page, logid and user; ``file``
+    (subpage or the form's ``wptype``) serves a file and is refused."""
+    kind = (subpage or "").partition("/")[0]
+    if kind.lower() == "file" or (params.get_val("wptype") or "").lower() == "file":
+        return {"error": "media-link"}
     if subpage is None:
         return {"error": "unsupported"}
     kind, slash, value = subpage.partition("/")
@@ -190,6 +194,11 @@ def _special_page_action(index: Interpreter, wiki: Wiki, subpage: str | None, pa
     return {"wiki": wiki.host, "kind": "page", "title": text}
 
 
+def _file_page(index: Interpreter, wiki: Wiki, subpage: str | None, params: Params) -> EvidenceLink:
+    """Special pages that serve a file (FilePath) or show them (NewFiles, ListFiles, ...)."""
+    return {"error": "media-link"}
+
+
 def _php_truthy(value: str) -> bool:
     return value not in ("", "0")
 
@@ -207,4 +216,11 @@ SPECIAL_PAGES: dict[str, SpecialPageReader] = {
     "PageHistory": _special_page_action,
     "EditPage": _special_page_action,
     "PageInfo": _special_page_action,
+    # Under our names (titles._ENGLISH_SPECIAL_PAGES) and MediaWiki's internal ones (siteinfo's
+    # "realname" for localised aliases).
+    **dict.fromkeys(("FilePath", "NewFiles", "ListFiles", "MIMESearch", "FileDuplicateSearch", "UploadStash",
+                     "ListDuplicatedFiles", "UnusedFiles", "UncategorizedFiles", "MostLinkedFiles", "MediaSearch",
+                     "Filepath", "Newimages", "Listfiles", "MIMEsearch", "Unusedimages", "Uncategorizedimages",
+                     "Mostimages"),
+                    _file_page),
 }

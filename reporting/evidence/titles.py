@@ -21,6 +21,7 @@ from reporting.wiki.registry import Wiki, WikiRegistry
 from reporting.wiki.siteinfo import SiteInfo, fold_special_name
 
 __all__ = [
+    "NS_FILE",
     "NS_SPECIAL",
     "ParsedTitle",
     "SiteInfoLookup",
@@ -31,6 +32,7 @@ __all__ = [
 
 NS_MEDIA = -2
 NS_SPECIAL = -1
+NS_FILE = 6
 
 SiteInfoLookup = Callable[[Wiki], "SiteInfo | None"]
 
@@ -73,6 +75,18 @@ _ENGLISH_SPECIAL_PAGES: dict[str, str] = {
         "PageHistory": ["PageHistory", "History"],
         "EditPage": ["EditPage", "Edit"],
         "PageInfo": ["PageInfo", "Info"],
+        # Pages that serve or list files: read only to be refused (special_pages).
+        "FilePath": ["FilePath"],
+        "NewFiles": ["NewFiles", "NewImages"],
+        "ListFiles": ["ListFiles", "FileList", "ImageList"],
+        "MIMESearch": ["MIMESearch"],
+        "FileDuplicateSearch": ["FileDuplicateSearch"],
+        "UploadStash": ["UploadStash"],
+        "ListDuplicatedFiles": ["ListDuplicatedFiles"],
+        "UnusedFiles": ["UnusedFiles", "UnusedImages"],
+        "UncategorizedFiles": ["UncategorizedFiles", "UncategorizedImages"],
+        "MostLinkedFiles": ["MostLinkedFiles", "MostFiles", "MostImages"],
+        "MediaSearch": ["MediaSearch"],
     }.items()
     for alias in aliases
 }
@@ -186,7 +200,7 @@ def _finish(wiki: Wiki, namespace: int | None, prefix: str | None, local: str) -
     local = local.strip("_")
     local_text = normalize_text(local)
     if namespace == NS_MEDIA:
-        namespace, prefix = 6, "File"
+        namespace, prefix = NS_FILE, "File"
     text = f"{normalize_text(prefix)}:{local_text}" if prefix is not None else local_text
     return ParsedTitle(wiki=wiki, namespace=namespace, text=text, dbkey=local, fragment=fragment)
 

@@ -88,6 +88,10 @@ class Analysis(TypedDict):
     user_links: list[str]  # new links to user pages or contributions
     section: str | None  # heading of the section the change is in; None at the top of the page
     structured_data: bool  # not wikitext (JSON, Wikibase...): nothing was analysed
+    # True when the analysis hit its work bound (a hostile or enormous edit) and settled for a
+    # coarser answer: some text may be missing or not paired word by word. Absent in facts
+    # stored before the bound existed.
+    limited: NotRequired[bool]
     # Set when the stored text was cut (reporting.housekeeping keeps 5,000 characters each).
     added_text_truncated: NotRequired[bool]
     removed_text_truncated: NotRequired[bool]

@@ -4,7 +4,8 @@ The request budget of :func:`reporting.evidence.resolve.resolve_links` is kept h
 ``prop=revisions|info`` request per 50 known revision ids (the new revisions, and old ones named
 in the link), one more per 50 for what is only known afterwards (parent revisions, the current
 revision for ``diff=cur``), a third only for ``direction=prev`` permanent links; siteinfo
-(localised namespace names) once per wiki, only when there is wikitext to analyse. ``diff=next``,
+(localised namespace names) once per wiki, only when there is wikitext to analyse; each pair of
+revisions is analysed once, however many links show it. ``diff=next``,
 log entries and comments cost one request each; page titles, page ids and users one request per
 50 of each. What the answers mean for a link is written by :mod:`reporting.evidence.facts`.
 """
@@ -18,15 +19,18 @@ from typing import Any, Literal, TypeGuard
 from reporting.evidence.facts import (
     REASON_COMMENTS_UNSUPPORTED,
     REASON_LOG_TOO_OLD,
+    REASON_NOT_CHECKED,
     ApiRevision,
     NamespaceNames,
     comment_id_parts,
     describe_change,
+    is_file_page,
     log_facts,
+    mark_media,
     mark_unresolved,
     revision_facts,
 )
-from reporting.evidence.types import ResolvedLink
+from reporting.evidence.types import Analysis, ResolvedLink
 from reporting.evidence.wikitext import contributions_aliases_from_siteinfo, namespace_names_from_siteinfo
 from reporting.identity.usernames import canonical_username
 from reporting.wiki.client import WikiApiError, WikiClient
@@ -49,6 +53,7 @@ class WikiBatch:
         self.revisions: dict[int, ApiRevision] = {}   # revid -> revision (+ "_page": page info)
         self.missing: set[int] = set()        # revids answered as bad/missing (deleted or unknown)
         self._namespaces: NamespaceNames | None = None
+        self.analyses: dict[tuple[int, int], Analysis] = {}  # (old revid, new revid) -> what the edit did
 
     # revisions ------------------------------------------------------------------------
 
@@ -136,9 +141,18 @@ class WikiBatch:
         self.fetch_revisions(plan[0] for plan in plans if plan[0])
         plans = [self._plan(link, nexts) for link in links]
         for link, (old_id, new_id) in zip(links, plans, strict=True):
+            if self._out_of_time():
+                # A web request's deadline passed: analysing more edits would keep the reporter
+                # waiting; the links are checked again later.
+                mark_unresolved(link, REASON_NOT_CHECKED, retryable=True, detail="deadline")
+                continue
             new = self.revisions.get(new_id) if new_id else None
             old = self.revisions.get(old_id) if old_id else None
-            describe_change(link, old_id, new_id, old, new, self.namespaces)
+            describe_change(link, old_id, new_id, old, new, self.namespaces, self.analyses)
+
+    def _out_of_time(self) -> bool:
+        remaining = self.client.remaining()
+        return remaining is not None and remaining <= 0
 
     def _parent(self, revid: int | None) -> int | None:
         revision = self.revisions.get(revid) if revid else None
@@ -194,6 +208,9 @@ class WikiBatch:
                         found[value] = found[aliases[value]]
             for link in subset:
                 page = found.get(str(link[key]))
+                if is_file_page(page):
+                    mark_media(link)
+                    continue
                 if page is None or page.get("missing") or page.get("invalid"):
                     link.update({"status": "missing", "deleted": bool(page and page.get("missing")),
                                  "page_title": page.get("title") if page else None})
@@ -203,7 +220,7 @@ class WikiBatch:
                              "new_revid": page.get("lastrevid"), "old_revid": None, "deleted": False,
                              "content_model": page.get("contentmodel"), **revision_facts(revision)})
         for link in links:
-            if "status" not in link:
+            if "status" not in link and "error" not in link:
                 link["status"] = "missing"
 
     # users -------------------------------------------------------------------------------------

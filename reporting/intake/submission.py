@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from reporting.evidence.media import host_of, is_media_link, url_tokens
+from reporting.evidence.urls import SHORT_URL_HOST
 from reporting.identity.usernames import canonical_username
 
 EMERGENCY_CATEGORIES = ("threat-of-violence", "self-harm", "public-harm", "child-safety")
@@ -42,12 +44,6 @@ MAX_BODY_BYTES = 64 * 1024
 
 # MediaWiki refuses these characters in titles and so in user names.
 _INVALID_USERNAME_CHARS = re.compile(r"[#<>\[\]|{}]")
-# Images and media are never accepted as evidence (child-safety law: the
-# tool must not fetch or store them, nor point the desk at them).
-_MEDIA_LINK = re.compile(
-    r"(upload\.wikimedia\.org|\.(?:jpe?g|png|gif|webp|svg|bmp|tiff?|heic|mp4|webm|ogv|mov)(?:[?#]|\s|$))",
-    re.IGNORECASE,
-)
 
 
 def severity_of(category: str) -> str:
@@ -149,7 +145,9 @@ def evidence_errors(links: list[str], max_links: int, too_many: str = "too-many-
             errors.append(FieldError("evidence", "control-characters"))
         elif len(link) > MAX_EVIDENCE_LINK_CHARS:
             errors.append(FieldError("evidence", "link-too-long", (MAX_EVIDENCE_LINK_CHARS,)))
-        elif _MEDIA_LINK.search(link):
+        elif is_media_link(link):
+            # Images and files are never evidence, in any form a link can take (child-safety
+            # law: the tool must not fetch or store them, nor point the desk at them).
             errors.append(FieldError("evidence", "media-link"))
     return errors
 
@@ -230,6 +228,12 @@ def validate_submission(
         errors.append(FieldError("evidence", "not-a-list"))
         evidence = []
     errors += evidence_errors(evidence, MAX_EVIDENCE_LINKS)
+    if category == "child-safety":
+        for link in evidence:
+            if _off_wiki(link, normalize_wiki):
+                # Such material found elsewhere goes to legal-reports@wikimedia.org (the form says so).
+                errors.append(FieldError("evidence", "off-wiki-child-safety"))
+                break
 
     description = data.get("description", "")
     if not isinstance(description, str):
@@ -261,6 +265,13 @@ def validate_submission(
         ),
         [],
     )
+
+
+def _off_wiki(line: str, normalize_wiki: Callable[[str], str | None]) -> bool:
+    """Whether ``line`` holds a web address that is not on a known wiki (nor a w.wiki short link)."""
+    hosts = {host_of(url) for url in url_tokens(line)}
+    # w.wiki, Wikimedia's URL shortener, leads to wikis (the resolver checks where).
+    return any(host != SHORT_URL_HOST and normalize_wiki(host) is None for host in hosts)
 
 
 def deduplicate(errors: list[FieldError]) -> list[FieldError]:

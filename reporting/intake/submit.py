@@ -12,6 +12,7 @@ when two requests race) instead of a second report.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,9 @@ from reporting.storage.submission_keys import EarlierSubmission, SubmissionKeys,
 from reporting.wiki.client import WikiClient
 
 log = logging.getLogger(__name__)
+
+#: Seconds the submit request may spend on wikis for the report's links.
+SUBMIT_EVIDENCE_SECONDS = 8.0
 
 
 @dataclass(frozen=True)
@@ -172,10 +176,12 @@ class Intake:
         return True
 
     def _resolve_evidence_now(self, report_id: int, ref: str) -> bool:
-        """Whatever a wiki does not answer at once is left to the worker.
+        """Whatever a wiki does not answer at once is left to the worker: one try per
+        request, none after ``SUBMIT_EVIDENCE_SECONDS`` (the reporter is waiting).
         Never raises: the report is already stored. False when it raised."""
         try:
-            self.report_evidence.resolve(report_id, client=self.submit_client)
+            client = self.submit_client.within(time.monotonic() + SUBMIT_EVIDENCE_SECONDS)
+            self.report_evidence.resolve(report_id, client=client)
         except Exception:
             log.exception("evidence of %s not resolved at submit; the worker retries", ref)
             return False

@@ -14,6 +14,32 @@ _ERRORS = {
 }
 
 
+def _evidence_path(summary: str) -> dict[str, Any]:
+    """``/evidence/parse`` and ``/evidence/resolve``: the same body, limits and errors."""
+    login = {"401": {"description": "Not logged in.", **{k: v for k, v in _ERRORS.items() if k == "content"}}}
+    return {"post": {
+        "summary": summary,
+        "security": [{"session": [], "csrf": []}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["text"], "properties": {
+                "text": {"type": "string", "description": "Links as pasted, one per line or inside prose."},
+                "context_wiki": {"type": "string", "description": "The wiki wikilinks are read on."}}}}}},
+        "responses": {
+            "200": {"description": "One object per link found: the parsed link (or `error` with a `message`), "
+                                   "and for `/resolve` its `status` and facts.",
+                    "content": {"application/json": {"schema": {"type": "object", "properties": {
+                        "links": {"type": "array", "items": {"type": "object"}}}}}}},
+            "400": _ERRORS, "415": _ERRORS, **login,
+            "403": {**_ERRORS, "description": "CSRF token missing or wrong (`csrf`), or the user is barred "
+                                              "(`barred`)."},
+            "422": {**_ERRORS, "description": f"Not text (`not-text`), more than {MAX_EVIDENCE_LINKS} links "
+                                               "(`too-many-links`) or links on more wikis than one check may ask "
+                                               "(`too-many-wikis`); nothing was asked of any wiki."},
+            "429": {**_ERRORS, "description": "The user checked links too often (`rate-limited`).",
+                    "headers": {"Retry-After": {"description": "Seconds until a check fits again.",
+                                                "schema": {"type": "integer"}}}}}}}
+
+
 def openapi_document() -> dict[str, Any]:
     summary = {
         "type": "object",
@@ -188,6 +214,11 @@ def openapi_document() -> dict[str, Any]:
                                 "headers": {"Retry-After": {"description": "Seconds until a report fits again.",
                                                             "schema": {"type": "integer"}}}}}},
             },
+            "/evidence/parse": _evidence_path(
+                "Read pasted evidence as links (nothing stored). Localised names may be asked of the wikis."),
+            "/evidence/resolve": _evidence_path(
+                "Read pasted evidence and ask the wikis what each link shows (nothing stored). Links a wiki "
+                "did not answer in time are `unresolved` (`not-checked` or `wiki-unavailable`)."),
             "/reports/{ref}": {"get": {
                 "summary": "One of my reports, with its timeline (404 for anyone else's).",
                 "parameters": [ref_parameter],

@@ -8,11 +8,14 @@ report twice (:class:`reporting.intake.submit.SubmissionKey`).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from typing import cast
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from reporting.cases.lifecycle import Cases
+from reporting.evidence.checks import LinkCheck, check_links
 from reporting.evidence.service import Evidence
 from reporting.evidence.types import ResolvedLink
 from reporting.i18n import current_language
@@ -33,6 +36,7 @@ from reporting.storage.database import is_unavailable
 from reporting.storage.submission_keys import EarlierSubmission
 from reporting.views.case_pages import render_case
 from reporting.views.errors import UNAVAILABLE_HEADERS
+from reporting.views.evidence import refusal_message
 from reporting.views.forms import (
     BadBody,
     check_form_encoding,
@@ -41,22 +45,32 @@ from reporting.views.forms import (
     new_submission_id,
     prefill_from_query,
 )
+from reporting.views.throttle import CheckThrottle
 
 log = logging.getLogger(__name__)
 
 Page = str | tuple[str, int] | tuple[str, int, dict[str, str]] | Response
 
 
-def check_evidence(evidence: Evidence, text: str, wiki: str) -> list[ResolvedLink]:
-    """What "Check the links" shows: the links parsed and resolved, nothing stored."""
-    links = evidence.parse(text, evidence.normalize_wiki(wiki) if wiki.strip() else None)
-    return evidence.resolve(links[:MAX_EVIDENCE_LINKS])
+def check_evidence(evidence: Evidence, text: str, wiki: str) -> LinkCheck:
+    """What "Check the links" shows: the links parsed and resolved, nothing stored; counted and
+    capped before any request, and bounded in time (:mod:`reporting.evidence.checks`)."""
+    return check_links(evidence, text, evidence.normalize_wiki(wiki) if wiki.strip() else None, resolve=True)
+
+
+@dataclass(frozen=True)
+class PreviewProblem:
+    """Why "Check the links" showed no facts: a message key and its parameters."""
+
+    message_key: str
+    params: tuple[int, ...] = ()
 
 
 def _render_form(form: SubmissionForm, status: int = 200, refusal: Refusal | None = None,
-                 preview: list[ResolvedLink] | None = None,
-                 unavailable: bool = False) -> tuple[str, int, dict[str, str]]:
-    headers = {"Retry-After": str(refusal.retry_after)} if refusal and refusal.retry_after else {}
+                 preview: list[ResolvedLink] | None = None, preview_problem: PreviewProblem | None = None,
+                 retry_after: int | None = None, unavailable: bool = False) -> tuple[str, int, dict[str, str]]:
+    retry_after = retry_after or (refusal.retry_after if refusal else None)
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
     if unavailable:
         headers = UNAVAILABLE_HEADERS
     form.submission_id = form.submission_id or new_submission_id()
@@ -66,6 +80,7 @@ def _render_form(form: SubmissionForm, status: int = 200, refusal: Refusal | Non
         refusal=refusal,
         preview=preview,
         unavailable=unavailable,
+        preview_problem=preview_problem,
         emergency_categories=EMERGENCY_CATEGORIES,
         other_categories=NON_EMERGENCY_CATEGORIES,
         limits={"users": MAX_REPORTED_USERS, "links": MAX_EVIDENCE_LINKS, "description": MAX_DESCRIPTION_CHARS},
@@ -76,7 +91,22 @@ def _barred_page() -> tuple[str, int]:
     return render_template("barred.html"), 403
 
 
-def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence, cases: Cases) -> Blueprint:
+def _check_links_page(evidence: Evidence, throttle: CheckThrottle, form: SubmissionForm, username: str) -> Page:
+    """The form again with what the links show, or why they were not checked."""
+    wait = throttle.hit(username)
+    if wait is not None:
+        return _render_form(form, 429, preview_problem=PreviewProblem(
+            "reporting-error-checks-rate-limited", (max(1, -(-wait // 60)),)), retry_after=wait)
+    check = check_evidence(evidence, form.evidence, form.wiki)
+    if check.refusal is not None:
+        key, params = refusal_message(check)
+        return _render_form(form, 422, preview_problem=PreviewProblem(key, params))
+    return _render_form(form, preview=cast("list[ResolvedLink]", check.links))
+
+
+def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence, cases: Cases,
+                     throttle: CheckThrottle) -> Blueprint:
+    """``throttle``: the process's per-user limit on link checks, shared with the evidence API."""
     bp = Blueprint("pages", __name__)
 
     @bp.route("/")
@@ -118,7 +148,7 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence, cases: 
             return _barred_page()
         if request.form.get("action") == "check":
             # "Check the links" without JavaScript: resolve and show, store nothing.
-            return _render_form(form, preview=check_evidence(evidence, form.evidence, form.wiki))
+            return _check_links_page(evidence, throttle, form, user.username)
         key = SubmissionKey.for_form(form.submission_id, form_data(form)) if form.submission_id else None
         earlier = intake.earlier(user.username, key) if key else None
         if earlier is None:

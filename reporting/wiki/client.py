@@ -12,30 +12,39 @@ Contracts:
 - Calls are anonymous: the session keeps no cookies and sends no credentials, so the API
   never hands out content that the public may not see (revision-deleted text, suppressed
   edits, deleted pages).
-- Every request has a total deadline (`timeout`, connect + whole body), so a slow or
-  trickling server cannot hang a caller.
+- Every request has a total deadline (`timeout`: connect, headers and whole body), so a slow
+  or trickling server cannot hang a caller: a watchdog shuts the socket when it passes, even
+  in the middle of the headers.
+- Web requests use a view of the client with a deadline of their own (`within`): no retries,
+  no sleeps, every call bounded by what is left, and none at all once it has passed.
+- One `OutboundLimit` per process caps the requests to wikis in flight at once; a call with a
+  deadline waits for a free slot at most until then (`WikiUnavailable(..., "busy")`), the
+  worker waits as long as it takes.
 - Failures after retries raise `WikiUnavailable(api_url, reason)`; API-level errors raise
   `WikiApiError(code, info)`. Nothing else escapes for network trouble.
 - One instance is shared by all threads of a process (gunicorn's threads, the worker): each
   thread gets its own `requests.Session` (sessions are not thread-safe), so calls from
   different threads run in parallel while each thread's calls stay in series; the request
-  counters are updated under a lock.
+  counters (shared with the client's `within` views) are updated under a lock.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import http.cookiejar
 import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from urllib.parse import urlencode, urlsplit
 
 import requests
 import urllib3
 
 from reporting.retry_after import parse_retry_after
+from reporting.wiki.watchdog import Watchdog, WatchedAdapter
 
 #: Answers larger than this are refused (protects memory against a broken or hostile server).
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
@@ -80,11 +89,50 @@ class _NoCookies(http.cookiejar.DefaultCookiePolicy):
 
 
 def _anonymous(session: requests.Session) -> requests.Session:
-    """`session`, made to keep no cookies and to ignore the environment."""
+    """`session`, made to keep no cookies, to ignore the environment and to let the watchdog
+    reach the socket of a request in flight."""
     session.cookies.set_policy(_NoCookies())
     session.cookies.clear()
     session.trust_env = False  # no proxies or .netrc credentials picked up from the environment
+    session.mount("http://", WatchedAdapter())
+    session.mount("https://", WatchedAdapter())
     return session
+
+
+class OutboundLimit:
+    """The cap on requests to wikis in flight at once in this process (one object, shared by
+    every client the process uses for wikis). A slot is held for one HTTP exchange, never
+    across a retry's sleep."""
+
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise ValueError("the limit must allow at least one request")
+        self.size = size
+        self._slots = threading.BoundedSemaphore(size)
+
+    @contextlib.contextmanager
+    def slot(self, timeout: float | None) -> Iterator[None]:
+        """Hold a slot; wait for one at most ``timeout`` seconds (None: as long as it takes),
+        else raise ``_Busy``."""
+        if not self._slots.acquire(timeout=None if timeout is None else max(0.0, timeout)):
+            raise _Busy()
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+
+class _Busy(Exception):
+    """No free slot before the caller's deadline."""
+
+
+class _Counters:
+    """Request counters, shared by a client and its `within` views."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.total = 0
+        self.by_url: Counter[str] = Counter()
 
 
 class WikiClient:
@@ -93,11 +141,12 @@ class WikiClient:
     def __init__(self, user_agent: str, timeout: float = 10.0, max_retries: int = 3,
                  session: requests.Session | None = None, *, max_retry_wait: float = 30.0,
                  backoff: float = 0.5, maxlag: int | None = None,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, limit: OutboundLimit | None = None):
         """`max_retries` counts retries after the first attempt. A Retry-After longer than
         `max_retry_wait` seconds is not waited for: the wiki counts as unavailable now.
         `maxlag` (e.g. 5) is for background jobs, as Wikimedia asks. A `session` given here
-        serves the thread that builds the client; other threads get sessions of their own."""
+        serves the thread that builds the client; other threads get sessions of their own.
+        `limit`: the process's cap on requests in flight (none: unlimited)."""
         generic = user_agent.lower().startswith(("python-requests", "python-urllib"))
         if not user_agent or generic or "(" not in user_agent:
             raise ValueError("a descriptive User-Agent with contact details is required")
@@ -108,12 +157,33 @@ class WikiClient:
         self.backoff = backoff
         self.maxlag = maxlag
         self._sleep = sleep
+        self.limit = limit
+        #: monotonic() time after which this client (a `within` view) sends nothing more.
+        self.deadline: float | None = None
         self._local = threading.local()
         if session is not None:
             self._local.session = _anonymous(session)
-        self._count_lock = threading.Lock()
-        self.request_count = 0
-        self.requests_by_url: Counter[str] = Counter()
+        self._counters = _Counters()
+
+    @property
+    def request_count(self) -> int:
+        return self._counters.total
+
+    @property
+    def requests_by_url(self) -> Counter[str]:
+        return self._counters.by_url
+
+    def within(self, deadline: float) -> WikiClient:
+        """A view of this client for one web request: the same sessions, counters and limit,
+        no retries (so no sleeps), and nothing sent after ``deadline`` (``time.monotonic()``)."""
+        view = copy.copy(self)
+        view.max_retries = 0
+        view.deadline = deadline if self.deadline is None else min(deadline, self.deadline)
+        return view
+
+    def remaining(self) -> float | None:
+        """Seconds left before the deadline (None: no deadline)."""
+        return None if self.deadline is None else self.deadline - time.monotonic()
 
     @property
     def session(self) -> requests.Session:
@@ -199,6 +269,10 @@ class WikiClient:
                 reason = "connection-error"
             except _TooLarge:
                 raise WikiUnavailable(api_url, "response-too-large") from None
+            except _Busy:
+                raise WikiUnavailable(api_url, "busy") from None
+            except _PastDeadline:
+                raise WikiUnavailable(api_url, "deadline") from None
             except requests.RequestException:
                 raise WikiUnavailable(api_url, "request-failed") from None
             else:
@@ -216,12 +290,33 @@ class WikiClient:
         raise WikiUnavailable(api_url, reason)
 
     def _send_once(self, method: str, url: str, *, data: dict | None, api_url: str) -> requests.Response:
-        with self._count_lock:
-            self.request_count += 1
-            self.requests_by_url[api_url] += 1
-        deadline = time.monotonic() + self.timeout
+        remaining = self.remaining()
+        if remaining is not None and remaining <= 0:
+            raise _PastDeadline()
+        limit = self.limit.slot(remaining) if self.limit is not None else contextlib.nullcontext()
+        with limit:
+            timeout = self.timeout
+            remaining = self.remaining()
+            if remaining is not None:
+                if remaining <= 0:
+                    raise _PastDeadline()
+                timeout = min(timeout, remaining)
+            with self._counters.lock:
+                self._counters.total += 1
+                self._counters.by_url[api_url] += 1
+            with Watchdog(timeout) as watchdog:
+                try:
+                    return self._exchange(method, url, data=data, timeout=timeout)
+                except requests.RequestException:
+                    if watchdog.fired:  # the socket was shut because time was up: a timeout
+                        raise requests.Timeout("total deadline exceeded") from None
+                    raise
+
+    def _exchange(self, method: str, url: str, *, data: dict | None, timeout: float) -> requests.Response:
+        """One HTTP exchange, headers and body, within ``timeout`` seconds in all."""
+        deadline = time.monotonic() + timeout
         response = self.session.request(
-            method, url, data=data, timeout=(self.timeout, self.timeout), stream=True, allow_redirects=False,
+            method, url, data=data, timeout=(timeout, timeout), stream=True, allow_redirects=False,
             headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip", "Accept": "application/json"},
         )
         try:
@@ -254,6 +349,10 @@ class WikiClient:
 
 class _TooLarge(Exception):
     pass
+
+
+class _PastDeadline(Exception):
+    """The caller's deadline has passed: nothing is sent."""
 
 
 def _check_url(url: str) -> None:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from reporting.wiki.client import WikiClient
+from reporting.wiki.client import WikiClient, WikiUnavailable
 from reporting.wiki.registry import Wiki
 
 __all__ = [
@@ -161,6 +161,11 @@ class _Entry:
     info: SiteInfo | None  # None when the fetch failed or the answer is unusable for SiteInfo
 
 
+#: WikiUnavailable reasons that are the caller's deadline or the process's limit, not the wiki's fault.
+_CALLERS_TIME = frozenset({"deadline", "busy"})
+_NOTHING = _Entry(0.0, None, None)
+
+
 class SiteInfoCache:
     """Each wiki's siteinfo, fetched once and kept for ``ttl_seconds``. The evidence service owns
     one (so there is one per process) and shares it between the link parser and the resolver.
@@ -200,22 +205,45 @@ class SiteInfoCache:
         self._lock = threading.Lock()
         self._wiki_locks: dict[str, threading.Lock] = {}
 
-    def get(self, wiki: Wiki) -> SiteInfo | None:
-        return self._entry(wiki.api_url, lambda: self._fetch(wiki), retry_failure=False).info
+    def get(self, wiki: Wiki, client: WikiClient | None = None) -> SiteInfo | None:
+        """The wiki's SiteInfo, fetched when not cached (through ``client`` when given, e.g. a
+        web request's bounded view; else the cache's own fetch). Never raises."""
+        if client is None:
+            return self._entry(wiki.api_url, lambda: self._fetch(wiki), retry_failure=False).info
+        return self._entry(wiki.api_url, lambda: fetch_siteinfo(client, wiki.api_url), retry_failure=False,
+                           wait=client.remaining()).info
 
     def __call__(self, wiki: Wiki) -> SiteInfo | None:
         return self.get(wiki)
 
+    def peek(self, wiki: Wiki) -> SiteInfo | None:
+        """What is cached for the wiki now, without asking it (None: nothing usable yet)."""
+        with self._lock:
+            entry = self._entries.get(wiki.api_url)
+        return entry.info if entry is not None and entry.expires > self._clock() else None
+
+    def cached(self, wiki: Wiki) -> bool:
+        """Whether an answer for the wiki, or a recent failure, is remembered."""
+        with self._lock:
+            entry = self._entries.get(wiki.api_url)
+        return entry is not None and entry.expires > self._clock()
+
     def answer(self, api_url: str, client: WikiClient) -> dict:
         """The raw answer for ``api_url``, fetched through ``client`` when not cached."""
-        entry = self._entry(api_url, lambda: fetch_siteinfo(client, api_url), retry_failure=True)
+        entry = self._entry(api_url, lambda: fetch_siteinfo(client, api_url), retry_failure=True,
+                            wait=client.remaining())
         if entry.answer is None:  # not reached: with retry_failure, _entry raises the failure
             raise RuntimeError(f"no siteinfo for {api_url}")
         return entry.answer
 
-    def _entry(self, key: str, fetch: Callable[[], dict], *, retry_failure: bool) -> _Entry:
+    def _entry(self, key: str, fetch: Callable[[], dict], *, retry_failure: bool,
+               wait: float | None = None) -> _Entry:
         """The current entry for ``key``, fetching under the wiki's lock when there is none (or
-        when it records a failure and ``retry_failure``, in which case the failure is raised)."""
+        when it records a failure and ``retry_failure``, in which case the failure is raised).
+
+        ``wait``: how long a caller with a deadline may wait for another thread's fetch of the
+        same wiki (None: as long as it takes). A caller that runs out of time, waiting or
+        fetching, leaves no failure behind: the wiki did nothing wrong."""
 
         def usable(entry: _Entry) -> bool:
             return entry.expires > self._clock() and (entry.answer is not None or not retry_failure)
@@ -225,15 +253,20 @@ class SiteInfoCache:
             if entry is not None and usable(entry):
                 return entry
             wiki_lock = self._wiki_locks.setdefault(key, threading.Lock())
-        with wiki_lock:
+        if not wiki_lock.acquire(timeout=-1 if wait is None else max(0.0, wait)):
+            if retry_failure:
+                raise WikiUnavailable(key, "busy")
+            return _NOTHING
+        try:
             with self._lock:
                 entry = self._entries.get(key)
             if entry is not None and usable(entry):
                 return entry  # another thread fetched it while this one waited
             try:
                 answer = fetch()
-            except Exception:  # any fetch failure means "no siteinfo for now"
-                failed = self._store(key, _Entry(self._clock() + self._failure_ttl, None, None))
+            except Exception as error:  # any fetch failure means "no siteinfo for now"
+                ours = isinstance(error, WikiUnavailable) and error.reason in _CALLERS_TIME
+                failed = _NOTHING if ours else self._store(key, _Entry(self._clock() + self._failure_ttl, None, None))
                 if retry_failure:
                     raise
                 return failed
@@ -243,6 +276,8 @@ class SiteInfoCache:
                 info = None
             ttl = self._ttl if info is not None else self._failure_ttl
             return self._store(key, _Entry(self._clock() + ttl, answer, info))
+        finally:
+            wiki_lock.release()
 
     def _store(self, key: str, entry: _Entry) -> _Entry:
         with self._lock:

@@ -164,7 +164,8 @@ HOSTS = [
     ("https://EN.M.wikipedia.org/w/index.php?diff=5", D(None, 5)),
     ("https://m.wikidata.org/wiki/Q42", P(wiki="www.wikidata.org", title="Q42")),
     ("https://wikidata.org/wiki/Q42", P(wiki="www.wikidata.org", title="Q42")),
-    ("https://commons.m.wikimedia.org/wiki/File:X.jpg", P(wiki="commons.wikimedia.org", title="File:X.jpg")),
+    ("https://commons.m.wikimedia.org/wiki/User_talk:X", P(wiki="commons.wikimedia.org", title="User talk:X")),
+    ("https://commons.m.wikimedia.org/wiki/File:X.jpg", E("media-link")),  # files: never accepted
     ("https://de.wikipedia.org/wiki/Foo", P(wiki="de.wikipedia.org", title="Foo")),
     ("https://www.mediawiki.org/wiki/Foo", P(wiki="www.mediawiki.org", title="Foo")),
     ("https://en.wikipedia.org\\wiki\\Foo", P(title="Foo")),  # browsers read \ as /
@@ -244,7 +245,7 @@ SPECIAL = [
     (W + "/wiki/Special:Redirect/revision/0", E("bad-revision-id")),
     (W + "/wiki/Special:Redirect/revision/+5", E("bad-revision-id")),
     (W + "/wiki/Special:Redirect/page/x", E("bad-id")),
-    (W + "/wiki/Special:Redirect/file/X.jpg", E("unsupported")),  # an image: never fetched
+    (W + "/wiki/Special:Redirect/file/X.jpg", E("media-link")),  # an image: never fetched
     (W + "/wiki/Special:Redirect/Revision/5", E("unsupported")),
     (W + "/wiki/Special:Redirect", E("unsupported")),
     # ComparePages

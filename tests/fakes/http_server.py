@@ -3,8 +3,9 @@
 A fake subclasses :class:`FakeHTTPServer` and implements :meth:`handle`; this
 module serves it on 127.0.0.1:<free port> and lets a test make the next
 request(s) fail the way networks and desks fail: an HTTP status (500, 429 with
-``Retry-After``), a hang (the client must time out), a dropped connection, or a
-response lost after the desk did the work.
+``Retry-After``), a hang (the client must time out), a dropped connection, a
+response lost after the desk did the work, or a response trickled out a byte at a
+time (headers included, so no single read ever times out).
 """
 from __future__ import annotations
 
@@ -54,7 +55,10 @@ class Fault:
     kind: ``respond`` (send ``response`` without doing the work), ``hang``
     (wait ``seconds``, then drop the connection without doing the work),
     ``drop`` (drop the connection at once), ``lose_response`` (do the work,
-    then drop the connection: the desk acted, the client never hears).
+    then drop the connection: the desk acted, the client never hears),
+    ``trickle`` (do the work, then send the whole response, status line and
+    headers too, one byte every ``seconds``; stops when the client hangs up or
+    the server stops).
     """
 
     kind: str
@@ -142,6 +146,10 @@ class FakeHTTPServer:
     def lose_response(self, times: int = 1, method: str | None = None, path_prefix: str | None = None) -> None:
         self.inject(Fault("lose_response", method=method, path_prefix=path_prefix), times)
 
+    def trickle(self, seconds: float, times: int = 1, method: str | None = None,
+                path_prefix: str | None = None) -> None:
+        self.inject(Fault("trickle", seconds=seconds, method=method, path_prefix=path_prefix), times)
+
     def _take_fault(self, request: Request) -> Fault | None:
         with self._lock:
             for index, fault in enumerate(self._faults):
@@ -197,7 +205,24 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "lose_response":
             self.close_connection = True
             return
+        if fault is not None and fault.kind == "trickle":
+            self._trickle(response, fault.seconds)
+            return
         self._send(response)
+
+    def _trickle(self, response: Response, seconds: float) -> None:
+        head = [f"HTTP/1.1 {response.status} Trickling"]
+        head += [f"{key}: {value}" for key, value in response.headers.items()]
+        head += [f"Content-Length: {len(response.body)}", "", ""]
+        self.close_connection = True
+        try:
+            for byte in "\r\n".join(head).encode("latin-1") + response.body:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                if self.fake._stopping.wait(seconds):
+                    return
+        except OSError:  # the client hung up, as it should
+            return
 
     def _send(self, response: Response) -> None:
         self.send_response(response.status)
