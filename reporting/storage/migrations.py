@@ -38,11 +38,10 @@ def _create_wiki_registry(connection: Connection) -> None:
     schema.wiki_registry.create(connection, checkfirst=True)
 
 
-def _evidence_and_retention_columns(connection: Connection) -> None:
-    """5: evidence resolution state and the retention purge mark on reports."""
-    existing = {column["name"] for column in inspect(connection).get_columns("reports")}
-    table = schema.reports
-    for name in ("evidence_state", "evidence_attempts", "evidence_next_at", "purged_at"):
+def _add_missing_columns(connection: Connection, table: Table, names: tuple[str, ...]) -> None:
+    """Add the columns of ``table`` named ``names`` that the database lacks, as the schema declares them."""
+    existing = {column["name"] for column in inspect(connection).get_columns(table.name)}
+    for name in names:
         if name in existing:
             continue
         column = table.c[name]
@@ -50,7 +49,13 @@ def _evidence_and_retention_columns(connection: Connection) -> None:
         server_default = column.server_default
         default = f" DEFAULT '{server_default.arg}'" if isinstance(server_default, DefaultClause) else ""
         null = "" if column.nullable else " NOT NULL"
-        connection.exec_driver_sql(f"ALTER TABLE reports ADD COLUMN {name} {ddl}{default}{null}")
+        connection.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {name} {ddl}{default}{null}")
+
+
+def _evidence_and_retention_columns(connection: Connection) -> None:
+    """5: evidence resolution state and the retention purge mark on reports."""
+    table = schema.reports
+    _add_missing_columns(connection, table, ("evidence_state", "evidence_attempts", "evidence_next_at", "purged_at"))
     indexes = {index["name"] for index in inspect(connection).get_indexes("reports")}
     if "ix_reports_evidence" not in indexes:
         next(index for index in table.indexes if index.name == "ix_reports_evidence").create(connection)
@@ -64,20 +69,6 @@ def _create_login_sessions(connection: Connection) -> None:
 def _create_submission_keys(connection: Connection) -> None:
     """7: idempotency keys of submissions (already there on databases created at 7)."""
     schema.submission_keys.create(connection, checkfirst=True)
-
-
-def _add_missing_columns(connection: Connection, table: Table, names: tuple[str, ...]) -> None:
-    """Add the columns of ``table`` named ``names`` that the database lacks, as the schema declares them."""
-    existing = {column["name"] for column in inspect(connection).get_columns(table.name)}
-    for name in names:
-        if name in existing:
-            continue
-        column = table.c[name]
-        ddl = column.type.compile(dialect=connection.dialect)
-        server_default = column.server_default
-        default = f" DEFAULT '{server_default.arg}'" if isinstance(server_default, DefaultClause) else ""
-        null = "" if column.nullable else " NOT NULL"
-        connection.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {name} {ddl}{default}{null}")
 
 
 def _case_tables(connection: Connection) -> None:
