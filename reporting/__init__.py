@@ -17,6 +17,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from reporting import cli, i18n, worker_job
+from reporting.cases.access import has_workspace
 from reporting.components import Components
 from reporting.config import Config, load_config, on_toolforge
 from reporting.delivery.health import Thresholds
@@ -26,7 +27,7 @@ from reporting.intake.submission import MAX_BODY_BYTES
 from reporting.logs import configure_logging
 from reporting.startup_checks import check_startup
 from reporting.version import __version__  # noqa: F401  (the package's version, re-exported)
-from reporting.views import api, case_pages, errors, evidence, gadget, health, pages, security
+from reporting.views import api, case_pages, errors, evidence, gadget, health, pages, queue_api, queue_pages, security
 from reporting.views.throttle import CheckThrottle
 from reporting.wiki.user_agent import policy_user_agent
 
@@ -88,6 +89,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     roles = login.RoleKeeper(config, role_lookup.GlobalUserInfoClient(policy_user_agent(config)),
                              components.evidence.normalize_wiki)
     app.jinja_env.globals["current_session_user"] = current_user
+    app.jinja_env.globals["has_workspace"] = has_workspace  # the header's "Cases" link
     app.jinja_env.globals["UserName"] = i18n.UserName  # user names as message parameters: <bdi>, GENDER
     app.register_blueprint(login.create_blueprint(config, roles, components.stores.login_sessions))
     # One limit on link checks per process, for the form and the API alike.
@@ -96,6 +98,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
                                                   components.cases, checks))
     app.register_blueprint(case_pages.create_blueprint(components.stores.reports, components.cases))
     app.register_blueprint(api.create_blueprint(components.intake, components.stores.reports, components.cases))
+    app.register_blueprint(queue_pages.create_blueprint(components.workspace))
+    app.register_blueprint(queue_api.create_blueprint(components.workspace))
     app.register_blueprint(evidence.create_blueprint(components.evidence, components.intake.barred, checks))
     app.register_blueprint(health.create_blueprint(components.health, Thresholds.from_config(config),
                                                    config["health.token"]))

@@ -7,6 +7,7 @@ out of it).
 """
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -18,6 +19,7 @@ from reporting.cases.followup_evidence import FollowupEvidence
 from reporting.cases.lifecycle import Cases
 from reporting.cases.retention import purge_expired_reports
 from reporting.cases.sync import StatusSync
+from reporting.cases.workspace import Workspace
 from reporting.config import Config, ConfigError
 from reporting.delivery.configure import Delivery, delivery_from_config
 from reporting.delivery.health_probe import HealthProbe
@@ -26,15 +28,19 @@ from reporting.delivery.leases import LeaseKeeper
 from reporting.evidence.report_facts import ReportEvidence
 from reporting.evidence.service import Evidence
 from reporting.housekeeping import run_maintenance
+from reporting.identity.role_lookup import role_settings
 from reporting.intake.eligibility import RateLimits
 from reporting.intake.submit import Intake
 from reporting.private_paths import private_file
+from reporting.startup_checks import local_queue_warnings
 from reporting.storage import Stores
 from reporting.storage.crypto import InvalidKeyError, Sealer
 from reporting.storage.database import DatabaseTimeouts
 from reporting.wiki.client import OutboundLimit, WikiClient
 from reporting.wiki.registry_refresh import RegistryRefresh
 from reporting.wiki.user_agent import policy_user_agent
+
+log = logging.getLogger(__name__)
 
 
 def database_url(config: Config, instance_path: Path) -> str:
@@ -63,6 +69,22 @@ def open_stores(config: Config, instance_path: Path) -> Stores:
         raise ConfigError(f"invalid value for database_url (TOOL_DATABASE_URL): {error}") from None
 
 
+def _warn_about_local_queues(config: Config, delivery: Delivery, evidence: Evidence) -> None:
+    """Say at start-up when routing can file reports in a local queue no local functionary may open."""
+    def site_of(host: str) -> tuple[str, str] | None:
+        wiki = evidence.registry.lookup(host)
+        return (wiki.host, wiki.dbname or wiki.host) if wiki is not None else None
+
+    try:
+        warnings = local_queue_warnings(delivery.router.rules, delivery.router.default, role_settings(config),
+                                        site_of)
+    except Exception:  # the warning must never stop a start
+        log.exception("the local queues' functionaries could not be checked")
+        return
+    for warning in warnings:
+        log.warning("%s", warning)
+
+
 @dataclass(frozen=True)
 class Components:
     config: Config = field(repr=False)
@@ -78,6 +100,7 @@ class Components:
     health: HealthProbe
     cases: Cases
     status_sync: StatusSync
+    workspace: Workspace
 
     @classmethod
     def build(cls, config: Config, instance_path: Path, migrate: bool = True, toolforge: bool = False) -> Components:
@@ -116,10 +139,12 @@ class Components:
             resolve_client=intake.submit_client, synchronous=bool(config["delivery.synchronous"]),
             followups_per_day=int(config["rate_limit.followups_per_day"]))
         status_sync = StatusSync(stores.desk_sync, connectors.connector_for)
+        _warn_about_local_queues(config, delivery, evidence)
         return cls(config=config, instance_path=instance_path, stores=stores, evidence=evidence,
                    delivery=delivery, leases=leases, immediate=immediate, report_evidence=report_evidence,
                    registry_refresh=registry_refresh, intake=intake,
-                   health=HealthProbe(stores.health_outbox.health_figures), cases=cases, status_sync=status_sync)
+                   health=HealthProbe(stores.health_outbox.health_figures), cases=cases, status_sync=status_sync,
+                   workspace=Workspace(stores.queue, stores.audit))
 
     def purge_expired(self) -> int:
         return purge_expired_reports(self.stores.reports, self.config["retention_days"])

@@ -8,10 +8,13 @@ delivery is configured (:mod:`reporting.delivery.configure`).
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from reporting.config import Config, ConfigError, envvar_name, on_toolforge
+from reporting.delivery.configure import OTHER_WIKI, local_queue_wikis
+from reporting.delivery.destinations import Rule
+from reporting.identity.roles import RoleSettings
 from reporting.storage.crypto import InvalidKeyError, decode_key
 
 MIN_SECRET_KEY_CHARS = 32
@@ -77,3 +80,30 @@ def _check_keys(config: Config) -> None:
     if secret.strip() == str(config["encryption_key"]).strip():
         raise ConfigError(f"{_named('secret_key')} and {_named('encryption_key')} must differ: "
                           f"one signs cookies, the other encrypts reports")
+
+
+def local_queue_warnings(rules: Sequence[Rule], default: str, roles: RoleSettings,
+                         site_of: Callable[[str], tuple[str, str] | None]) -> list[str]:
+    """What the start-up says when routing can file reports in a ``local:`` queue nobody local may open.
+
+    A report in a local queue is read by the functionaries its rule allows
+    (:mod:`reporting.cases.access`); on a wiki where no local group makes
+    anyone a functionary (``roles.functionary_groups`` maps it to nothing),
+    only stewards and Trust & Safety could ever open it. Not an error: Trust &
+    Safety may route there on purpose; but the operator should know.
+    ``site_of`` maps a wiki host to (host, database name) where it can.
+    """
+    warnings = []
+    for wiki in local_queue_wikis(list(rules), default):
+        if wiki == OTHER_WIKI:
+            if not roles.functionary_groups.get("*"):
+                warnings.append("delivery: reports of wikis no rule names can go to a local queue, and "
+                                "roles.functionary_groups gives no functionary role on them (no \"*\" entry): "
+                                "only stewards and Trust & Safety can open them in /queue")
+            continue
+        host, dbname = site_of(wiki) or (wiki, wiki)
+        if not roles.functionary_groups_for(dbname, host):
+            warnings.append(f"delivery: reports of {wiki} can go to a local queue, but roles.functionary_groups "
+                            f"gives no functionary role on {wiki}: only stewards and Trust & Safety can open "
+                            f"them in /queue")
+    return warnings

@@ -16,7 +16,7 @@ from reporting.delivery.base import Connector
 from reporting.delivery.destinations import Rule, parse_destination, route, rules_from_config, without_query
 from reporting.delivery.local import LocalQueueConnector
 from reporting.delivery.maildir import MaildirConnector
-from reporting.intake.submission import Submission
+from reporting.intake.submission import CATEGORIES, EMERGENCY_CATEGORIES, Submission, severity_of
 
 
 def secret_key(name: str) -> str:
@@ -105,19 +105,55 @@ class Delivery:
 def unreachable_reason(destination: str, toolforge: bool) -> str | None:
     """Why reports sent to ``destination`` would reach no human, or None.
 
-    - ``local:`` queues: nobody can open them yet (the functionary
-      workspace does not exist), so a report filed there is read by no one.
     - ``maildir:`` on Toolforge: the web and job containers have no shared
       disk (``mount: none``) and lose their files on restart.
+
+    ``local:`` queues are read in the functionaries' workspace (``/queue``);
+    emergencies must never go there (:func:`emergency_to_local_queue`).
     """
     kind = parse_destination(destination).kind
-    if kind == "local":
-        return ("local queues (local:...) are refused until the functionary workspace exists: "
-                "nobody could read a report filed there")
     if kind == "maildir" and toolforge:
         return ("a Maildir on Toolforge is inside the container and lost on restart: "
                 "route to a desk (smtp://, zendesk+https://, znuny+https://)")
     return None
+
+
+def _wikis_of(rules: tuple[Rule, ...] | list[Rule]) -> list[str]:
+    """Every wiki a rule names, and one no rule names (which stands for all the others)."""
+    named = sorted({wiki for rule in rules for wiki in rule.wikis or ()})
+    return [*named, OTHER_WIKI]
+
+
+#: Stands for "a wiki no rule names" when the routing is tried out at start-up.
+OTHER_WIKI = "*"
+
+
+def emergency_to_local_queue(rules: tuple[Rule, ...] | list[Rule], default: str) -> str | None:
+    """The first emergency category that some wiki would route to a ``local:`` queue, or None.
+
+    The routing is tried for every emergency category, with and without
+    consent, on every wiki a rule names and on any other: rules match wikis
+    by name only, so this covers every report that can exist. A local
+    queue's functionaries may not see emergencies (:mod:`reporting.cases.access`),
+    and an emergency must reach the emergency desk at once.
+    """
+    for category in EMERGENCY_CATEGORIES:
+        for wiki in _wikis_of(rules):
+            for consented in (True, False):
+                destination = route(rules, default, category, severity_of(category), wiki, consented)
+                if parse_destination(destination).kind == "local":
+                    return category
+    return None
+
+
+def local_queue_wikis(rules: tuple[Rule, ...] | list[Rule], default: str) -> list[str]:
+    """The wikis (``*`` for every wiki no rule names) whose reports may be routed to a ``local:`` queue."""
+    wikis = []
+    for wiki in _wikis_of(rules):
+        if any(parse_destination(route(rules, default, category, severity_of(category), wiki, consented)).kind
+               == "local" for category in CATEGORIES for consented in (True, False)):
+            wikis.append(wiki)
+    return wikis
 
 
 def delivery_from_config(config: Config, instance_path: Path, toolforge: bool = False) -> Delivery:
@@ -156,4 +192,9 @@ def delivery_from_config(config: Config, instance_path: Path, toolforge: bool = 
         reason = unreachable_reason(destination, toolforge)
         if reason is not None:
             raise _invalid(config_key, f"{where} ({without_query(destination)}): {reason}")
+    category = emergency_to_local_queue(rules, default)
+    if category is not None:
+        raise ConfigError(f"invalid value for delivery.rules ({envvar_name('delivery.rules')}) or delivery.default "
+                          f"({envvar_name('delivery.default')}): emergency reports ({category}) would go to a local "
+                          f"queue; route the emergency categories to a desk in a rule before it")
     return Delivery(router=Router(tuple(rules), default), connectors=pool)

@@ -21,6 +21,7 @@ from reporting.storage.login_sessions import LoginSessions
 from reporting.storage.migrations import migrate
 from reporting.storage.outbox import OutboxStore
 from reporting.storage.periodic import PeriodicRuns
+from reporting.storage.queue import QueueStore
 from reporting.storage.reports import ReportStore
 from reporting.storage.submission_keys import SubmissionKeys
 from reporting.storage.timeline import TimelineStore
@@ -50,6 +51,7 @@ class Stores:
     case_status: CaseStatusStore
     desk_sync: DeskSyncStore
     periodic: PeriodicRuns
+    queue: QueueStore
     health_outbox: OutboxStore
     migration_engine: Callable[[], Engine] = field(repr=False)
 
@@ -64,6 +66,7 @@ class Stores:
                    login_sessions=LoginSessions(engine, sealer), timeline=TimelineStore(engine, sealer),
                    followups=FollowupStore(engine, sealer), case_status=CaseStatusStore(engine, sealer),
                    desk_sync=DeskSyncStore(engine, sealer), periodic=PeriodicRuns(engine),
+                   queue=QueueStore(engine, sealer),
                    health_outbox=OutboxStore(checks, sealer),
                    migration_engine=partial(make_engine, url, timeouts.for_migrations()))
 

@@ -40,20 +40,21 @@ def touch_in(connection: Connection, report_id: int, expected: str, now: datetim
 def change_status_in(connection: Connection, sealer: Sealer, ref: str, report_id: int, expected: str,
                      steps: Sequence[Status], source: str, actor: str, message: str | None = None, *,
                      now: datetime, kind: str = Kind.STATUS, followup_id: int | None = None,
-                     desk_ref: str | None = None) -> None:
+                     desk_ref: str | None = None, author: str | None = None) -> None:
     """Move the case from ``expected`` through ``steps`` inside the caller's transaction.
 
     Each step becomes a timeline entry by ``source``; ``message`` (sealed)
     goes with the last one, and with no steps at all it becomes an entry in
     the current status. The audit log gets ``status:<new>`` per step under
-    ``actor`` (a role, never a name). Raises :class:`StatusConflict` when the
+    ``actor`` (a role, or a functionary's user name; never a reporter's);
+    ``author`` names the functionary on the timeline entries. Raises :class:`StatusConflict` when the
     case is no longer in ``expected``.
     """
     current = str(expected)
     if not steps:
         touch_in(connection, report_id, current, now)
         add_in(connection, sealer, ref, report_id, current, source, kind if kind != Kind.STATUS else Kind.MESSAGE,
-               message, now=now, followup_id=followup_id, desk_ref=desk_ref)
+               message, now=now, followup_id=followup_id, desk_ref=desk_ref, author=author)
         return
     for number, step in enumerate(steps, 1):
         last = number == len(steps)
@@ -63,7 +64,7 @@ def change_status_in(connection: Connection, sealer: Sealer, ref: str, report_id
             raise StatusConflict(f"report {report_id} is no longer {current}")
         add_in(connection, sealer, ref, report_id, step, source, kind if last else Kind.STATUS,
                message if last else None, now=now, followup_id=followup_id if last else None,
-               desk_ref=desk_ref if last else None)
+               desk_ref=desk_ref if last else None, author=author)
         record_in(connection, report_id, actor, f"status:{step}", now=now)
         current = str(step)
 

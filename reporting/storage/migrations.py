@@ -82,6 +82,12 @@ def _outbox_kinds(connection: Connection) -> None:
     _add_missing_columns(connection, schema.outbox, ("kind", "followup_id"))
 
 
+def _workspace_columns(connection: Connection) -> None:
+    """12: the functionaries' workspace: a case's assignee, the author of a functionary's entry."""
+    _add_missing_columns(connection, schema.reports, ("assignee",))
+    _add_missing_columns(connection, schema.case_events, ("actor",))
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "create tables", _create_tables),
     (2, "barred_users", _create_barred_users),
@@ -91,6 +97,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (7, "submission keys", _create_submission_keys),
     (10, "case lifecycle tables", _case_tables),
     (11, "outbox kinds", _outbox_kinds),
+    (12, "workspace: assignee and entry authors", _workspace_columns),
 )
 
 

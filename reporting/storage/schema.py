@@ -64,6 +64,8 @@ reports = Table(
     Column("evidence_next_at", DateTime, nullable=True),
     # Set when the retention period ended and the sealed content was wiped.
     Column("purged_at", DateTime, nullable=True),
+    # The functionary working the case in the tool's workspace (canonical user name), or none.
+    Column("assignee", String(100), nullable=True),
     Index("ix_reports_reporter", "reporter_hash", "created_at"),
     Index("ix_reports_evidence", "evidence_state", "evidence_next_at"),
     Index("ix_reports_status", "status", "created_at"),
@@ -201,6 +203,8 @@ case_events = Table(
     Column("sealed", _SEALED, nullable=True),
     Column("desk_ref", String(120), nullable=True),
     Column("followup_id", _ID, nullable=True),
+    # Who wrote a functionary's entry (canonical user name): shown in the workspace, never to the reporter.
+    Column("actor", String(100), nullable=True),
     Index("ix_case_events_report", "report_id", "at"),
     UniqueConstraint("report_id", "desk_ref", name="uq_case_events_desk_ref"),
     **_MYSQL,

@@ -34,6 +34,7 @@ class Kind:
     FOLLOWUP = "followup"  # the reporter added information
     WITHDRAWAL = "withdrawal"  # the reporter withdrew the case
     NOTE = "note"  # an internal note (never shown to the reporter)
+    DECLINE_REASON = "decline-reason"  # why a functionary declined the case (internal)
 
 
 @dataclass(frozen=True)
@@ -45,16 +46,19 @@ class TimelineEntry:
     message: str | None = None
     internal: bool = False
     followup_id: int | None = None
+    author: str | None = None  # the functionary who wrote it (workspace only; never shown to the reporter)
 
 
 def add_in(connection: Connection, sealer: Sealer, ref: str, report_id: int, status: str, source: str, kind: str,
            message: str | None = None, *, now: datetime, internal: bool = False, desk_ref: str | None = None,
-           followup_id: int | None = None) -> None:
-    """Add one entry inside the caller's transaction; ``message`` is sealed."""
+           followup_id: int | None = None, author: str | None = None) -> None:
+    """Add one entry inside the caller's transaction; ``message`` is sealed. ``author`` names the
+    functionary who wrote a workspace entry (for the workspace's eyes only)."""
     connection.execute(_events.insert().values(
         report_id=report_id, at=now, status=str(status), source=str(source), kind=kind, internal=internal,
         sealed=sealer.seal({"text": message}, ref) if message is not None else None,
-        desk_ref=desk_ref[:120] if desk_ref else None, followup_id=followup_id))
+        desk_ref=desk_ref[:120] if desk_ref else None, followup_id=followup_id,
+        actor=author[:100] if author else None))
 
 
 def known_desk_refs_in(connection: Connection, report_id: int, refs: Iterable[str]) -> set[str]:
@@ -81,7 +85,8 @@ def entries_in(connection: Connection, sealer: Sealer, ref: str, report_id: int,
     for row in connection.execute(query):
         message = sealer.open(row.sealed, ref)["text"] if row.sealed is not None else None
         entries.append(TimelineEntry(at=row.at, status=row.status, source=row.source, kind=row.kind,
-                                     message=message, internal=bool(row.internal), followup_id=row.followup_id))
+                                     message=message, internal=bool(row.internal), followup_id=row.followup_id,
+                                     author=row.actor if include_internal else None))
     return entries
 
 
