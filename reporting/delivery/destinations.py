@@ -158,6 +158,14 @@ def parse_destination(url: str) -> Destination:
     raise ValueError(f"destination {url!r} has unknown scheme {scheme!r}")
 
 
+def is_local_queue(destination: str) -> bool:
+    """Whether ``destination`` is one of the tool's own queues (``local:...``)."""
+    try:
+        return parse_destination(destination).kind == "local"
+    except ValueError:
+        return False
+
+
 def _parse_maildir(url: str, rest: str) -> MaildirDestination:
     if rest.startswith("///"):
         rest = rest[2:]

@@ -19,6 +19,7 @@ from typing import Any
 
 from reporting.cases.statuses import Status
 from reporting.delivery.configure import Router
+from reporting.delivery.destinations import is_local_queue
 from reporting.delivery.immediate import ImmediateDelivery
 from reporting.evidence.report_facts import ReportEvidence
 from reporting.intake.eligibility import RateLimits, Refusal, barred_refusal, submission_refusal
@@ -132,9 +133,9 @@ class Intake:
         """
         sealed_key = self.submission_keys.seal(reporter.username, key.key, key.body) if key else None
         ref = new_reference()
+        destination = self.router.destination_of(submission)
         try:
-            report_id = self.reports.create(ref, submission, reporter, lang,
-                                            self.router.destination_of(submission), key=sealed_key)
+            report_id = self.reports.create(ref, submission, reporter, lang, destination, key=sealed_key)
         except SubmissionKeyTaken:
             assert key is not None  # only keyed submissions can collide
             earlier = self.earlier(reporter.username, key)
@@ -149,7 +150,9 @@ class Intake:
             return ref
         if submission.evidence and not self._resolve_evidence_now(report_id, ref):
             return ref
-        if not emergency and self.synchronous:
+        # A local queue is the tool's own database: "delivering" there cannot fail or wait,
+        # so the case is forwarded (and in the workspace) as soon as it is stored.
+        if not emergency and (self.synchronous or is_local_queue(destination)):
             self._deliver_now(self.delivery.deliver, report_id, ref)
         return ref
 

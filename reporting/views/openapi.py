@@ -7,6 +7,7 @@ from reporting.cases.followups import MAX_FOLLOWUP_CHARS, MAX_FOLLOWUP_LINKS, MA
 from reporting.cases.statuses import Source, Status
 from reporting.intake.submission import CATEGORIES, MAX_DESCRIPTION_CHARS, MAX_EVIDENCE_LINKS, MAX_REPORTED_USERS
 from reporting.version import __version__
+from reporting.views.queue_openapi import queue_paths, queue_schemas
 
 _ERRORS = {
     "description": "Problems, each with the field, a stable code and a message in the user's language.",
@@ -146,6 +147,7 @@ def openapi_document() -> dict[str, Any]:
                         "message": {"type": "string", "description": "What happened, in the user's language."},
                         "contacts": {"type": "string", "description": "Emergency contacts, in the user's language."},
                     }},
+                **queue_schemas(),
                 "Errors": {"type": "object", "required": ["errors"], "properties": {"errors": {
                     "type": "array", "items": {"type": "object", "required": ["code", "message"], "properties": {
                         "field": {"type": ["string", "null"]},
@@ -273,5 +275,6 @@ def openapi_document() -> dict[str, Any]:
                     "404": _ERRORS, "409": {**_ERRORS, "description": "The report is already closed or withdrawn "
                                                                       "(`case-closed`)."},
                     "415": _ERRORS, "422": _ERRORS, **login}}},
+            **queue_paths(),
         },
     }
