@@ -289,17 +289,16 @@ def test_a_slow_desk_cannot_hold_the_emergency_request_longer_than_the_timeout(t
 
 
 @pytest.mark.parametrize(("settings", "toolforge", "named"), [
-    ({"delivery.rules": [{"wiki": "de.wikipedia.org", "consented": True, "destination": "local:functionaries"}]},
-     False, r"delivery\.rules.*local queues .* nobody could read"),
     ({"delivery.rules": [{"severity": "emergency", "destination": "local:functionaries"}]},
-     False, r"delivery\.rules.*local queues"),
-    ({"delivery.default": "local:functionaries"}, False, r"delivery\.default.*local queues"),
+     False, r"delivery\.rules.*emergency reports \(threat-of-violence\) would go to a local queue"),
+    ({"delivery.default": "local:functionaries"}, False, r"delivery\.default.*emergency reports .* local queue"),
     ({}, True, r"delivery\.default.*Maildir on Toolforge .* lost on restart"),
     ({"delivery.default": "maildir:/data/project/x/maildir"}, True, r"delivery\.default.*Maildir on Toolforge"),
 ])
 def test_destinations_that_reach_nobody_are_refused_at_start(tmp_path, settings, toolforge, named):
-    """A local queue nobody can open yet, or a Maildir that a Toolforge container loses on restart,
-    would file reports where no human reads them: the tool refuses to start with them."""
+    """Emergencies in a local queue (whose functionaries may not see them), or a Maildir that a
+    Toolforge container loses on restart, would file reports where no human reads them in time: the
+    tool refuses to start with them."""
     config = load_config(environ={}, config_file=None, overrides={
         "encryption_key": generate_key(), "secret_key": secrets.token_urlsafe(32), **settings})
     with pytest.raises(ConfigError, match=named):

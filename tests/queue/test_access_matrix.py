@@ -9,8 +9,6 @@ API, whatever the reference. On SQLite and MariaDB (the listing filters in SQL).
 """
 from __future__ import annotations
 
-import pytest
-
 from tests.conftest import make_app
 from tests.queue.helpers import KINDS, PEOPLE, Person
 

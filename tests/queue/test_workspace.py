@@ -63,7 +63,7 @@ def test_a_status_with_a_message_reaches_the_reporter_and_a_note_never_does(tmp_
     assert ("Erik", "note-added") in actions and ("Erik", "status-changed") in actions
     assert ("Erik", "message-sent") in actions
     erik.client.get(f"/queue/{ref}")
-    assert [a for a in audit_rows(app, ref) if a[:2] == ("Erik", "case-viewed")].__len__() == 3
+    assert len([a for a in audit_rows(app, ref) if a[:2] == ("Erik", "case-viewed")]) == 3
     stored = str(audit_rows(app, ref))
     for secret in (MARKER, "insults", "Troll", REPLY, NOTE):
         assert secret not in stored
@@ -99,7 +99,8 @@ def test_declined_as_manifestly_unfounded_is_audited_with_the_functionary(tmp_pa
             .where(schema.audit_log.c.action == "declined-unfounded")).scalars().all()
     assert joined == [stores.reports.sealer.index_hash("Alice")]
     # A finished case can only be reopened; a withdrawn one not at all.
-    assert tess.patch(f"/api/v1/queue/{ref}", {"status": "resolved"}).status_code == 200  # declined > in-review > resolved
+    # declined > in-review > resolved
+    assert tess.patch(f"/api/v1/queue/{ref}", {"status": "resolved"}).status_code == 200
     other = reporter.report()
     reporter.post(f"/api/v1/reports/{other}/withdraw", {"reason": ""})
     refused = tess.patch(f"/api/v1/queue/{other}", {"status": "in-review"})
@@ -133,8 +134,9 @@ def test_the_queue_orders_filters_counts_and_pages(tmp_path, database_url):
     ages = [timedelta(days=40), timedelta(days=3), timedelta(days=2), timedelta(hours=1)]
     with stores.engine.begin() as connection:
         for ref, age in zip(refs, ages, strict=True):
-            created = connection.execute(select(schema.reports.c.created_at).where(schema.reports.c.ref == ref)).scalar()
-            connection.execute(update(schema.reports).where(schema.reports.c.ref == ref).values(created_at=created - age))
+            row = schema.reports.c.ref == ref
+            created = connection.execute(select(schema.reports.c.created_at).where(row)).scalar()
+            connection.execute(update(schema.reports).where(row).values(created_at=created - age))
     listed = tess.client.get("/api/v1/queue").get_json()
     # The newest emergency first, then the other emergency, then the oldest other case first.
     assert [c["ref"] for c in listed["cases"]] == [refs[3], refs[1], refs[0], refs[2]]
