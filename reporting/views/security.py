@@ -73,7 +73,7 @@ def init_app(app: Flask) -> None:
         response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         if not app.config.get("LOCAL_DEVELOPMENT"):
             response.headers["Strict-Transport-Security"] = "max-age=31536000"
-        if request.path.startswith(("/report", "/api/", "/login", "/oauth")):
+        if request.path.startswith(("/report", "/queue", "/api/", "/login", "/oauth")):
             # Pages with report content or tokens are never cached by anyone.
             response.headers["Cache-Control"] = "no-store"
         return response

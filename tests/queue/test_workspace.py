@@ -230,3 +230,11 @@ def test_the_form_shows_problems_next_to_their_fields_without_javascript(tmp_pat
     html = response.get_data(as_text=True)
     assert 'id="error-reason-1"' in html and "Kept as typed" in html
     assert tess.form(f"/queue/{ref}/notes", text="").status_code == 422
+
+
+def test_workspace_pages_are_never_cached(tmp_path):
+    app = make_app(tmp_path)
+    reporter, tess = Person(app, "reporter"), Person(app, "trust-and-safety")
+    ref = reporter.report()
+    for path in ("/queue", f"/queue/{ref}"):
+        assert tess.client.get(path).headers["Cache-Control"] == "no-store"
