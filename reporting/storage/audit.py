@@ -1,6 +1,9 @@
-"""The audit log: what happened to a case, when, and by whom (a role, never a name).
+"""The audit log: what happened to a case, when, and by whom.
 
-``detail`` MUST NOT hold report content: the log is not encrypted.
+``actor`` is ``reporter`` or ``system``, or the functionary who acted in the
+workspace (their canonical user name: whoever reads a case is accountable
+for it); never the reporter's name. ``detail`` MUST NOT hold report content:
+the log is not encrypted.
 """
 from __future__ import annotations
 

@@ -104,7 +104,8 @@ audit_log = Table(
     Column("id", _ID, primary_key=True, autoincrement=True),
     Column("report_id", _ID, ForeignKey("reports.id", ondelete="CASCADE"), nullable=True),
     Column("at", DateTime, nullable=False),
-    Column("actor", String(100), nullable=False),  # "reporter", "system", a role; never a reporter name
+    # "reporter", "system", or the functionary who acted (canonical user name); never a reporter's name.
+    Column("actor", String(100), nullable=False),
     Column("action", String(40), nullable=False),
     Column("detail", Text, nullable=True),  # never report content
     Index("ix_audit_report", "report_id", "at"),
