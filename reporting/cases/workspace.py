@@ -18,13 +18,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reporting.cases.access import grants_for, reads_audit
+from reporting.cases.access import Grant, grants_for, reads_audit
 from reporting.cases.statuses import Status, path
 from reporting.delivery.destinations import parse_destination
 from reporting.intake.eligibility import Refusal
 from reporting.intake.submission import FieldError, has_forbidden_controls
 from reporting.storage.audit import AuditLog
 from reporting.storage.queue import CaseMeta, OpenedCase, QueueFilters, QueuePage, QueueStore, StatusConflict
+from reporting.storage.records import Report
 
 #: Desks whose status the sync reads: the workspace never overrides them.
 DESK_MANAGED = frozenset({"zendesk", "znuny"})
@@ -49,7 +50,7 @@ class Viewer:
     roles: tuple[str, ...]
 
     @property
-    def grants(self) -> tuple:
+    def grants(self) -> tuple[Grant, ...]:
         return grants_for(self.roles)
 
     @property
@@ -81,7 +82,7 @@ class CaseFile:
     targets: tuple[Status, ...]  # the statuses the workspace may set now
 
     @property
-    def report(self) -> Any:
+    def report(self) -> Report:
         return self.opened.report
 
 
@@ -185,7 +186,12 @@ class Workspace:
                         desk_managed=managed, targets=targets)
 
     def change(self, viewer: Viewer, meta: CaseMeta, change: CaseChange) -> Outcome:
-        """Apply a checked change; the assignment first (it works on every case)."""
+        """Apply a checked change: the assignment first (it works on every case), then the status.
+
+        A change the case's desk or status refuses is refused whole, before
+        anything is written; only a race lost to another writer in between
+        (``case-changed``) can leave the assignment done and the status not.
+        """
         if (change.status or change.message) and desk_managed(meta.destination):
             return Outcome(refusal=DESK_MANAGED_REFUSAL)
         steps = None

@@ -238,3 +238,14 @@ def test_workspace_pages_are_never_cached(tmp_path):
     ref = reporter.report()
     for path in ("/queue", f"/queue/{ref}"):
         assert tess.client.get(path).headers["Cache-Control"] == "no-store"
+
+
+def test_a_case_no_desk_has_yet_waits_for_its_delivery(tmp_path):
+    app = make_app(tmp_path, **{"delivery.synchronous": False})  # the worker delivers, later
+    reporter, tess = Person(app, "reporter"), Person(app, "trust-and-safety")
+    ref = reporter.report()
+    page = tess.client.get(f"/queue/{ref}").get_data(as_text=True)
+    assert 'id="status-not-yet"' in page and 'id="status-new"' not in page
+    refused = tess.patch(f"/api/v1/queue/{ref}", {"status": "in-review"})
+    assert refused.status_code == 409 and refused.get_json()["errors"][0]["code"] == "status-not-allowed"
+    assert tess.post(f"/api/v1/queue/{ref}/notes", {"text": NOTE}).status_code == 201
