@@ -3,9 +3,11 @@
 A report the reporter agreed to share with their wiki's functionaries can be
 routed to ``local:functionaries`` instead of an external desk. The report is
 already stored in the tool's database, so "delivering" it only means ending
-its outbox row: the ticket id is ``local:<ref>``, which the functionaries'
-queue (a later feature) uses to list it. Idempotent by construction: the same
-reference always gives the same ticket id and nothing is written anywhere.
+its outbox row (at once, in the request that stored it: :class:`reporting.intake.submit.Intake`),
+and the case is ``forwarded``; the ticket id is ``local:<ref>``. The
+functionaries' workspace (``/queue``, :mod:`reporting.cases.workspace`) shows
+it to those :mod:`reporting.cases.access` allows. Idempotent by construction: the
+same reference always gives the same ticket id and nothing is written anywhere.
 """
 from __future__ import annotations
 
