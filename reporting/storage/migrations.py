@@ -82,6 +82,16 @@ def _outbox_kinds(connection: Connection) -> None:
     _add_missing_columns(connection, schema.outbox, ("kind", "followup_id"))
 
 
+def _oversight(connection: Connection) -> None:
+    """13: misuse suspensions, the audit log's monthly summary, and its indexes for cross-case reading."""
+    for table in (schema.audit_summary, schema.misuse_suspensions):
+        table.create(connection, checkfirst=True)
+    indexes = {index["name"] for index in inspect(connection).get_indexes("audit_log")}
+    for index in schema.audit_log.indexes:
+        if index.name in ("ix_audit_at", "ix_audit_actor_at") and index.name not in indexes:
+            index.create(connection)
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "create tables", _create_tables),
     (2, "barred_users", _create_barred_users),
@@ -91,6 +101,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (7, "submission keys", _create_submission_keys),
     (10, "case lifecycle tables", _case_tables),
     (11, "outbox kinds", _outbox_kinds),
+    (13, "misuse suspensions, audit summary and indexes", _oversight),
 )
 
 
