@@ -69,13 +69,20 @@ class MisuseStore:
 
     def _declines_in(self, connection: Connection, hashes: list[str], since: datetime) -> list[Decline]:
         """Unfounded declines of the reporter's cases that are still ``declined`` and were not
-        reopened after the decline (no later timeline entry in another status)."""
+        reopened after the decline: no later timeline entry in another status (whoever wrote it:
+        the workspace, a desk's sync), and no later ``status:in-review`` audit entry (what
+        :func:`reporting.storage.case_status.change_status_in` writes; by id, because MariaDB's
+        DATETIME keeps whole seconds and a reopen can share the decline's second)."""
         later_other_status = exists().where(_events.c.report_id == _audit.c.report_id, _events.c.at > _audit.c.at,
                                             _events.c.status != str(Status.DECLINED))
+        reopens = _audit.alias("reopens")
+        later_reopen = exists().where(reopens.c.report_id == _audit.c.report_id, reopens.c.id > _audit.c.id,
+                                      reopens.c.action == f"status:{Status.IN_REVIEW}")
         query = (select(_audit.c.id, _audit.c.report_id, _audit.c.at)
                  .select_from(_audit.join(_reports, _reports.c.id == _audit.c.report_id))
                  .where(_reports.c.reporter_hash.in_(hashes), _reports.c.status == str(Status.DECLINED),
-                        _audit.c.action == UNFOUNDED_ACTION, _audit.c.at > since, ~later_other_status))
+                        _audit.c.action == UNFOUNDED_ACTION, _audit.c.at > since, ~later_other_status,
+                        ~later_reopen))
         return [Decline(int(row.id), int(row.report_id), row.at) for row in connection.execute(query)]
 
     def _running_in(self, connection: Connection, hashes: list[str], now: datetime) -> datetime | None:
