@@ -122,8 +122,8 @@ def test_the_numbers_page_shows_counts_by_category_wiki_status_and_week_without_
 
     def rows(section: str) -> dict[str, str]:
         table = re.search(rf'id="stats-{section}".*?</section>', html, re.S).group(0)
-        found = re.findall(r'<th scope="row">(.*?)</th>\s*<td class="stats-count" data-shown="[a-z-]+">(.*?)</td>',
-                           table, re.S)
+        found = re.findall(r'<th scope="row">(.*?)</th>\s*<td class="stats-count" data-shown="[a-z-]+">'
+                           r'<bdi dir="ltr">(.*?)</bdi></td>', table, re.S)
         return {re.sub(r"<[^>]+>", "", label).strip(): value.strip() for label, value in found}
 
     assert rows("category") == {"Harassment": "7", "Personal information exposed": "≥ 5",
