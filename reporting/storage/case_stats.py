@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Column, Engine, func, select
@@ -30,7 +30,12 @@ class CaseFigures:
     first_change_seconds: list[float]
 
 
-def iso_week(moment: datetime) -> str:
+def _as_date(value: date | str) -> date:
+    """SQLite's DATE() gives text, MariaDB's a date."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def iso_week(moment: date) -> str:
     year, week, _ = moment.isocalendar()
     return f"{year}-W{week:02d}"
 
@@ -56,22 +61,21 @@ class CaseStats:
 
             by_category, by_wiki, by_status = (grouped(_reports.c.category), grouped(_reports.c.wiki),
                                                grouped(_reports.c.status))
-            weeks = Counter(iso_week(created) for created in
-                            connection.execute(select(_reports.c.created_at).where(recent)).scalars())
-            delivered = dict(connection.execute(
-                select(_outbox.c.report_id, func.min(_outbox.c.delivered_at))
-                .select_from(_outbox.join(_reports, _reports.c.id == _outbox.c.report_id))
-                .where(recent, _outbox.c.kind == "report", _outbox.c.delivered_at.is_not(None))
-                .group_by(_outbox.c.report_id)).all())
+            # Per day in SQL (DATE() exists in SQLite and MariaDB), per ISO week here: a few hundred rows at most.
+            day = func.date(_reports.c.created_at)
+            weeks: Counter[str] = Counter()
+            for created, count in connection.execute(select(day, func.count()).where(recent).group_by(day)):
+                weeks[iso_week(_as_date(created))] += int(count)
+            delivered = (select(_outbox.c.report_id, func.min(_outbox.c.delivered_at).label("delivered_at"))
+                         .select_from(_outbox.join(_reports, _reports.c.id == _outbox.c.report_id))
+                         .where(recent, _outbox.c.kind == "report", _outbox.c.delivered_at.is_not(None))
+                         .group_by(_outbox.c.report_id).subquery())
             changes = connection.execute(
-                select(_events.c.report_id, _events.c.at)
-                .select_from(_events.join(_reports, _reports.c.id == _events.c.report_id))
+                select(delivered.c.delivered_at, func.min(_events.c.at))
+                .select_from(_events.join(_reports, _reports.c.id == _events.c.report_id)
+                             .join(delivered, delivered.c.report_id == _events.c.report_id))
                 .where(recent, _events.c.source.in_([str(Source.DESK), str(Source.FUNCTIONARY)]),
-                       _events.c.status != str(Status.FORWARDED))
-                .order_by(_events.c.report_id, _events.c.at)).all()
-        first: dict[int, float] = {}
-        for report_id, at in changes:
-            start = delivered.get(report_id)
-            if start is not None and at >= start and report_id not in first:
-                first[report_id] = (at - start).total_seconds()
-        return CaseFigures(by_category, by_wiki, by_status, dict(weeks), sorted(first.values()))
+                       _events.c.status != str(Status.FORWARDED), _events.c.at >= delivered.c.delivered_at)
+                .group_by(_events.c.report_id, delivered.c.delivered_at)).all()
+        first = sorted((changed - start).total_seconds() for start, changed in changes)
+        return CaseFigures(by_category, by_wiki, by_status, dict(weeks), first)

@@ -99,7 +99,9 @@ def test_the_median_needs_five_cases():
     assert median_seconds([5.0, 1.0, 3.0, 2.0, 4.0]) == 3.0
 
 
-def test_the_numbers_page_shows_counts_by_category_wiki_status_and_week_without_small_counts_or_names(app):
+def test_the_numbers_page_shows_counts_by_category_wiki_status_and_week_without_small_counts_or_names(
+        tmp_path, database_url):
+    app = make_app(tmp_path, database_url, **{"rate_limit.per_day": 100})
     stores = app.extensions["reporting"].stores
     secret = "Zebra-secret-content-4711"
     refs = []
