@@ -18,6 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from reporting import cli, i18n, worker_job
 from reporting.cases.access import has_workspace
+from reporting.cases.misuse import MisusePolicy
 from reporting.components import Components
 from reporting.config import Config, load_config, on_toolforge
 from reporting.delivery.health import Thresholds
@@ -27,7 +28,19 @@ from reporting.intake.submission import MAX_BODY_BYTES
 from reporting.logs import configure_logging
 from reporting.startup_checks import check_startup
 from reporting.version import __version__  # noqa: F401  (the package's version, re-exported)
-from reporting.views import api, case_pages, errors, evidence, gadget, health, pages, queue_api, queue_pages, security
+from reporting.views import (
+    api,
+    case_pages,
+    errors,
+    evidence,
+    gadget,
+    health,
+    oversight,
+    pages,
+    queue_api,
+    queue_pages,
+    security,
+)
 from reporting.views.throttle import CheckThrottle
 from reporting.wiki.user_agent import policy_user_agent
 
@@ -104,6 +117,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     app.register_blueprint(health.create_blueprint(components.health, Thresholds.from_config(config),
                                                    config["health.token"]))
     app.register_blueprint(gadget.create_blueprint(config))
+    app.register_blueprint(oversight.create_blueprint(components.stores.audit_review, components.stores.case_stats,
+                                                      components.stores.misuse, MisusePolicy.from_config(config)))
     errors.init_app(app)
     cli.init_app(app, components)
     worker_in_web = config["delivery.worker_in_web"]

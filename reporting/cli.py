@@ -132,6 +132,19 @@ def init_app(app: Flask, components: Components) -> None:
         else:
             raise click.ClickException("this user was not barred")
 
+    @group.command("lift-suspension")
+    @click.argument("username")
+    def lift_suspension_command(username: str) -> None:
+        """Let USERNAME send non-emergency reports again after a misuse suspension (audited as "cli").
+
+        The declines that led to it never count again. The name is hashed at once, as the
+        suspensions are stored (only keyed hashes).
+        """
+        if components.stores.misuse.lift_for(canonical_username(username), "cli"):
+            click.echo("suspension lifted")
+        else:
+            raise click.ClickException("this user is not suspended")
+
     @group.command("end-sessions")
     @click.argument("username")
     def end_sessions_command(username: str) -> None:

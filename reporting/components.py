@@ -17,7 +17,8 @@ from urllib.parse import quote
 
 from reporting.cases.followup_evidence import FollowupEvidence
 from reporting.cases.lifecycle import Cases
-from reporting.cases.retention import purge_expired_reports
+from reporting.cases.misuse import MisusePolicy
+from reporting.cases.retention import forget_old_oversight_records, purge_expired_reports
 from reporting.cases.sync import StatusSync
 from reporting.cases.workspace import Workspace
 from reporting.config import Config, ConfigError
@@ -64,7 +65,7 @@ def open_stores(config: Config, instance_path: Path) -> Stores:
         # SQLite gives its -wal and -shm files the database file's mode.
         private_file(Path(url[len("sqlite:///"):].split("?")[0]))
     try:
-        return Stores.open(url, sealer, DatabaseTimeouts.from_config(config))
+        return Stores.open(url, sealer, DatabaseTimeouts.from_config(config), MisusePolicy.from_config(config))
     except Exception as error:  # SQLAlchemy's ArgumentError, unknown dialect...
         raise ConfigError(f"invalid value for database_url (TOOL_DATABASE_URL): {error}") from None
 
@@ -125,6 +126,7 @@ class Components:
             evidence.forget_registry)
         intake = Intake(
             reports=stores.reports, submission_keys=stores.submission_keys, bar_list=stores.bar_list,
+            misuse=stores.misuse,
             limits=RateLimits.from_config(config),
             normalize_wiki=evidence.normalize_wiki, router=delivery.router, delivery=immediate,
             report_evidence=report_evidence,
@@ -149,6 +151,12 @@ class Components:
     def purge_expired(self) -> int:
         return purge_expired_reports(self.stores.reports, self.config["retention_days"])
 
+    def forget_old_oversight_records(self) -> None:
+        """Audit retention, once a day across worker replicas: entries older than ``retention_days``
+        become monthly counts (no actor, no case), and long-ended suspensions go."""
+        if self.stores.periodic.claim("audit-retention", timedelta(days=1)):
+            forget_old_oversight_records(self.stores.audit_review, self.stores.misuse, self.config["retention_days"])
+
     def sync_status_if_due(self, stop: threading.Event | None = None) -> None:
         """The status sync, once per ``status_sync.interval_minutes`` across all worker replicas."""
         interval = timedelta(minutes=int(self.config["status_sync.interval_minutes"]))
@@ -160,5 +168,6 @@ class Components:
                          partial(self.report_evidence.resolve_pending, stop=stop),
                          partial(self.cases.followup_evidence.resolve_pending, stop=stop),
                          partial(self.sync_status_if_due, stop),
-                         self.purge_expired, self.stores.login_sessions.purge_expired,
+                         self.purge_expired, self.forget_old_oversight_records,
+                         self.stores.login_sessions.purge_expired,
                          self.stores.submission_keys.purge], stop)

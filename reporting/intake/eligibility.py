@@ -10,7 +10,10 @@ is kept in check instead by
   web replica sees the same numbers;
 - emergencies, which are never limited (and do not use up the limit);
 - a bar list kept by Trust & Safety (``flask --app app reporting bar``),
-  holding only keyed hashes of user names.
+  holding only keyed hashes of user names;
+- a suspension from non-emergency reporting after reports declined as
+  manifestly unfounded (:mod:`reporting.cases.misuse`, DSA article 23):
+  emergency categories stay open.
 
 The functions return a :class:`Refusal` (or None) that names a message key;
 views turn it into a page or an API error.
@@ -21,6 +24,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from reporting.cases.misuse import Standing
 from reporting.config import Config, Setting, parse_positive_int, register_settings
 from reporting.identity.usernames import canonical_username
 from reporting.storage.bar_list import BarList
@@ -52,6 +56,14 @@ class Refusal:
 
 
 BARRED = Refusal(403, "barred", "reporting-barred-text")
+
+
+def suspension_refusal(standing: Standing, now: datetime | None = None) -> Refusal | None:
+    """403 ``suspended`` for a non-emergency report while a misuse suspension runs; the message
+    says for how many more days and that emergency categories stay open (never who declined what)."""
+    if not standing.suspended:
+        return None
+    return Refusal(403, "suspended", "reporting-suspended-text", (standing.days_left(now or utcnow()),))
 
 
 def parse_mediawiki_timestamp(value: str | None) -> datetime | None:

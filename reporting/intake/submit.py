@@ -17,15 +17,23 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reporting.cases.misuse import Standing
 from reporting.cases.statuses import Status
 from reporting.delivery.configure import Router
 from reporting.delivery.destinations import is_local_queue
 from reporting.delivery.immediate import ImmediateDelivery
 from reporting.evidence.report_facts import ReportEvidence
-from reporting.intake.eligibility import RateLimits, Refusal, barred_refusal, submission_refusal
+from reporting.intake.eligibility import (
+    RateLimits,
+    Refusal,
+    barred_refusal,
+    submission_refusal,
+    suspension_refusal,
+)
 from reporting.intake.references import new_reference
 from reporting.intake.submission import FieldError, Reporter, Submission, validate_submission
 from reporting.storage.bar_list import BarList
+from reporting.storage.misuse import MisuseStore
 from reporting.storage.reports import ReportStore
 from reporting.storage.submission_keys import EarlierSubmission, SubmissionKeys, SubmissionKeyTaken, canonical_body
 from reporting.wiki.client import WikiClient
@@ -88,6 +96,7 @@ class Intake:
     reports: ReportStore
     submission_keys: SubmissionKeys
     bar_list: BarList
+    misuse: MisuseStore
     limits: RateLimits
     normalize_wiki: Callable[[str], str | None]
     router: Router
@@ -99,16 +108,24 @@ class Intake:
     def barred(self, username: str) -> Refusal | None:
         return barred_refusal(self.bar_list, username)
 
+    def standing(self, username: str) -> Standing:
+        """Whether ``username`` is warned or suspended for misuse (the form and "My reports" say so)."""
+        return self.misuse.standing(username)
+
     def check(self, data: Mapping[str, Any], reporter: Reporter, strict_fields: bool) -> Checked:
         """Validate ``data`` (every problem at once), then whether ``reporter``
-        may send it now (bar list, rate limits; the category decides whether
-        it is an emergency, which is never limited)."""
+        may send it now (bar list, a misuse suspension, rate limits; the
+        category decides whether it is an emergency, which is never limited
+        nor suspended)."""
         submission, errors = validate_submission(data, self.normalize_wiki, strict_fields=strict_fields)
         if submission is None:
             return Checked(errors=errors)
+        emergency = submission.severity == "emergency"
         refusal = submission_refusal(self.bar_list, self.reports, self.limits, reporter.username,
-                                     reporter.registered, reporter.editcount,
-                                     emergency=submission.severity == "emergency")
+                                     reporter.registered, reporter.editcount, emergency=emergency)
+        if not emergency and (refusal is None or refusal.code == "rate-limited"):
+            # A suspension says more than "wait an hour": it is what the reporter needs to know.
+            refusal = suspension_refusal(self.standing(reporter.username)) or refusal
         return Checked(submission=submission, refusal=refusal)
 
     def earlier(self, username: str, key: SubmissionKey) -> EarlierSubmission | None:

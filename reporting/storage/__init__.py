@@ -10,8 +10,11 @@ from functools import partial
 
 from sqlalchemy import Engine
 
+from reporting.cases.misuse import MisusePolicy
 from reporting.storage.audit import AuditLog
+from reporting.storage.audit_review import AuditReview
 from reporting.storage.bar_list import BarList
+from reporting.storage.case_stats import CaseStats
 from reporting.storage.case_status import CaseStatusStore
 from reporting.storage.crypto import Sealer
 from reporting.storage.database import DatabaseTimeouts, make_engine
@@ -19,6 +22,7 @@ from reporting.storage.desk_sync import DeskSyncStore
 from reporting.storage.followups import FollowupStore
 from reporting.storage.login_sessions import LoginSessions
 from reporting.storage.migrations import migrate
+from reporting.storage.misuse import MisuseStore
 from reporting.storage.outbox import OutboxStore
 from reporting.storage.periodic import PeriodicRuns
 from reporting.storage.queue import QueueStore
@@ -52,11 +56,15 @@ class Stores:
     desk_sync: DeskSyncStore
     periodic: PeriodicRuns
     queue: QueueStore
+    misuse: MisuseStore
+    audit_review: AuditReview
+    case_stats: CaseStats
     health_outbox: OutboxStore
     migration_engine: Callable[[], Engine] = field(repr=False)
 
     @classmethod
-    def open(cls, url: str, sealer: Sealer, timeouts: DatabaseTimeouts | None = None) -> Stores:
+    def open(cls, url: str, sealer: Sealer, timeouts: DatabaseTimeouts | None = None,
+             misuse_policy: MisusePolicy | None = None) -> Stores:
         timeouts = timeouts or DatabaseTimeouts()
         engine = make_engine(url, timeouts)
         checks = make_engine(url, timeouts.for_health(), checks_only=True)
@@ -67,6 +75,8 @@ class Stores:
                    followups=FollowupStore(engine, sealer), case_status=CaseStatusStore(engine, sealer),
                    desk_sync=DeskSyncStore(engine, sealer), periodic=PeriodicRuns(engine),
                    queue=QueueStore(engine, sealer),
+                   misuse=MisuseStore(engine, sealer, misuse_policy or MisusePolicy()),
+                   audit_review=AuditReview(engine), case_stats=CaseStats(engine),
                    health_outbox=OutboxStore(checks, sealer),
                    migration_engine=partial(make_engine, url, timeouts.for_migrations()))
 

@@ -86,6 +86,14 @@ def _workspace_columns(connection: Connection) -> None:
     """12: the functionaries' workspace: a case's assignee, the author of a functionary's entry."""
     _add_missing_columns(connection, schema.reports, ("assignee",))
     _add_missing_columns(connection, schema.case_events, ("actor",))
+def _oversight(connection: Connection) -> None:
+    """13: misuse suspensions, the audit log's monthly summary, and its indexes for cross-case reading."""
+    for table in (schema.audit_summary, schema.misuse_suspensions):
+        table.create(connection, checkfirst=True)
+    indexes = {index["name"] for index in inspect(connection).get_indexes("audit_log")}
+    for index in schema.audit_log.indexes:
+        if index.name in ("ix_audit_at", "ix_audit_actor_at") and index.name not in indexes:
+            index.create(connection)
 
 
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
@@ -98,6 +106,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (10, "case lifecycle tables", _case_tables),
     (11, "outbox kinds", _outbox_kinds),
     (12, "workspace: assignee and entry authors", _workspace_columns),
+    (13, "misuse suspensions, audit summary and indexes", _oversight),
 )
 
 

@@ -109,6 +109,47 @@ audit_log = Table(
     Column("action", String(40), nullable=False),
     Column("detail", Text, nullable=True),  # never report content
     Index("ix_audit_report", "report_id", "at"),
+    # Trust & Safety's cross-case reading (/queue/audit) filters by person and time;
+    # retention finds old entries by time.
+    Index("ix_audit_at", "at"),
+    Index("ix_audit_actor_at", "actor", "at"),
+    **_MYSQL,
+)
+
+# What retention leaves of audit entries older than ``retention_days``: how
+# many entries of each action each month had, with no actor and no case, so the
+# log keeps its shape without keeping anyone's trail (reporting/storage/audit_review.py).
+audit_summary = Table(
+    "audit_summary",
+    metadata,
+    Column("month", String(7), primary_key=True),  # YYYY-MM (UTC)
+    Column("action", String(40), primary_key=True),
+    Column("entries", Integer, nullable=False),
+    **_MYSQL,
+)
+
+# Suspensions from non-emergency reporting after manifestly unfounded reports
+# (DSA article 23; reporting/cases/misuse.py). Only the keyed hash of the
+# reporter (Sealer.index_hash), like the bar list. ``report_id`` is the case
+# whose decline reached the threshold: Trust & Safety find the suspension by
+# that reference, never by a name. ``counted_until``: declines at or before it
+# never count again (set when the suspension starts, moved on when it is lifted),
+# so neither an expired nor a lifted suspension is imposed again for the same
+# declines. ``trigger_audit_id`` (the decline's audit entry) is unique: two
+# requests that notice the same threshold at once record one suspension.
+misuse_suspensions = Table(
+    "misuse_suspensions",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("reporter_hash", String(64), nullable=False),
+    Column("report_id", _ID, ForeignKey("reports.id", ondelete="SET NULL"), nullable=True),
+    Column("trigger_audit_id", _ID, nullable=False, unique=True),
+    Column("started_at", DateTime, nullable=False),
+    Column("ends_at", DateTime, nullable=False),
+    Column("counted_until", DateTime, nullable=False),
+    Column("lifted_at", DateTime, nullable=True),
+    Index("ix_misuse_reporter", "reporter_hash", "ends_at"),
+    Index("ix_misuse_ends", "ends_at"),
     **_MYSQL,
 )
 

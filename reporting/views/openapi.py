@@ -209,8 +209,12 @@ def openapi_document() -> dict[str, Any]:
                                                           "`Idempotency-Key`.",
                                 "headers": {"Retry-After": {"description": "Seconds to wait before retrying.",
                                                             "schema": {"type": "integer"}}}},
-                        "403": {**_ERRORS, "description": "CSRF token missing or wrong (`csrf`), or the user "
-                                                          "is barred from reporting (`barred`)."},
+                        "403": {**_ERRORS, "description": "CSRF token missing or wrong (`csrf`), the user "
+                                                          "is barred from reporting (`barred`), or suspended "
+                                                          "from non-emergency reporting after reports declined "
+                                                          "as manifestly unfounded (`suspended`; the message "
+                                                          "says for how many more days; emergency categories "
+                                                          "stay open)."},
                         "429": {**_ERRORS, "description": "Daily limit reached (`rate-limited`); emergencies "
                                                           "are never limited.",
                                 "headers": {"Retry-After": {"description": "Seconds until a report fits again.",

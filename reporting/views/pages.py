@@ -15,6 +15,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from reporting.cases.lifecycle import Cases
+from reporting.cases.misuse import Standing
 from reporting.evidence.checks import LinkCheck, check_links
 from reporting.evidence.service import Evidence
 from reporting.evidence.types import ResolvedLink
@@ -68,7 +69,9 @@ class PreviewProblem:
 
 def _render_form(form: SubmissionForm, status: int = 200, refusal: Refusal | None = None,
                  preview: list[ResolvedLink] | None = None, preview_problem: PreviewProblem | None = None,
-                 retry_after: int | None = None, unavailable: bool = False) -> tuple[str, int, dict[str, str]]:
+                 retry_after: int | None = None, unavailable: bool = False,
+                 standing: Standing | None = None) -> tuple[str, int, dict[str, str]]:
+    """``standing``: the reporter's misuse standing, for the warning or suspension notice."""
     retry_after = retry_after or (refusal.retry_after if refusal else None)
     headers = {"Retry-After": str(retry_after)} if retry_after else {}
     if unavailable:
@@ -81,6 +84,7 @@ def _render_form(form: SubmissionForm, status: int = 200, refusal: Refusal | Non
         preview=preview,
         unavailable=unavailable,
         preview_problem=preview_problem,
+        standing=standing,
         emergency_categories=EMERGENCY_CATEGORIES,
         other_categories=NON_EMERGENCY_CATEGORIES,
         limits={"users": MAX_REPORTED_USERS, "links": MAX_EVIDENCE_LINKS, "description": MAX_DESCRIPTION_CHARS},
@@ -91,17 +95,18 @@ def _barred_page() -> tuple[str, int]:
     return render_template("barred.html"), 403
 
 
-def _check_links_page(evidence: Evidence, throttle: CheckThrottle, form: SubmissionForm, username: str) -> Page:
+def _check_links_page(evidence: Evidence, throttle: CheckThrottle, form: SubmissionForm, username: str,
+                      standing: Standing) -> Page:
     """The form again with what the links show, or why they were not checked."""
     wait = throttle.hit(username)
     if wait is not None:
         return _render_form(form, 429, preview_problem=PreviewProblem(
-            "reporting-error-checks-rate-limited", (max(1, -(-wait // 60)),)), retry_after=wait)
+            "reporting-error-checks-rate-limited", (max(1, -(-wait // 60)),)), retry_after=wait, standing=standing)
     check = check_evidence(evidence, form.evidence, form.wiki)
     if check.refusal is not None:
         key, params = refusal_message(check)
-        return _render_form(form, 422, preview_problem=PreviewProblem(key, params))
-    return _render_form(form, preview=cast("list[ResolvedLink]", check.links))
+        return _render_form(form, 422, preview_problem=PreviewProblem(key, params), standing=standing)
+    return _render_form(form, preview=cast("list[ResolvedLink]", check.links), standing=standing)
 
 
 def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence, cases: Cases,
@@ -117,15 +122,17 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence, cases: 
     @login_required
     def report_form() -> Page:
         form = prefill_from_query(request.args.to_dict(), evidence.site_of)
+        username = logged_in_user().username
         try:
-            barred = intake.barred(logged_in_user().username)
+            barred = intake.barred(username)
+            standing = None if barred else intake.standing(username)
         except Exception as error:
             if not is_unavailable(error):
                 raise
             # The reporter may write the report now; sending checks the bar again.
             log.warning("the database is unavailable; the report form says so", exc_info=True)
             return _render_form(form, 503, unavailable=True)
-        return _barred_page() if barred else _render_form(form)
+        return _barred_page() if barred else _render_form(form, standing=standing)
 
     @bp.route("/report", methods=["POST"])
     @login_required
@@ -146,19 +153,20 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence, cases: 
     def _submit(form: SubmissionForm, user: SessionUser) -> Page:
         if intake.barred(user.username):
             return _barred_page()
+        standing = intake.standing(user.username)
         if request.form.get("action") == "check":
             # "Check the links" without JavaScript: resolve and show, store nothing.
-            return _check_links_page(evidence, throttle, form, user.username)
+            return _check_links_page(evidence, throttle, form, user.username, standing)
         key = SubmissionKey.for_form(form.submission_id, form_data(form)) if form.submission_id else None
         earlier = intake.earlier(user.username, key) if key else None
         if earlier is None:
             checked = intake.check(form_data(form), user, strict_fields=False)
             if checked.submission is None:
                 form.errors = checked.errors
-                return _render_form(form, 422)
+                return _render_form(form, 422, standing=standing)
             if checked.refusal is not None:
-                # Rate limited: show the form again with everything typed and why.
-                return _render_form(form, checked.refusal.status, checked.refusal)
+                # Rate limited or suspended: show the form again with everything typed and why.
+                return _render_form(form, checked.refusal.status, checked.refusal, standing=standing)
             try:
                 ref = intake.submit(checked.submission, user.as_reporter(), current_language(), key=key)
                 return redirect(url_for("pages.my_report", ref=ref, submitted=1), code=303)
@@ -176,11 +184,13 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence, cases: 
     def my_reports() -> Page:
         username = logged_in_user().username
         reports = stores.reports.list_of(username)
+        standing = intake.standing(username)
         # The list itself needs no decryption; the evidence count does. A reporter has few
         # reports (rate limits), so opening each one here is cheap.
         opened = {summary.ref: stores.reports.of_reporter(summary.ref, username) for summary in reports}
         evidence_counts = {ref: len(report.evidence) if report else 0 for ref, report in opened.items()}
-        return render_template("my_reports.html", reports=reports, evidence_counts=evidence_counts)
+        return render_template("my_reports.html", reports=reports, evidence_counts=evidence_counts,
+                               standing=standing)
 
     @bp.route("/reports/<ref>")
     @login_required
