@@ -58,7 +58,9 @@ class Stores:
         timeouts = timeouts or DatabaseTimeouts()
         engine = make_engine(url, timeouts)
         checks = make_engine(url, timeouts.for_health(), checks_only=True)
-        return cls(engine=engine, reports=ReportStore(engine, sealer), outbox=OutboxStore(engine, sealer),
+        # A reporter's lock is waited for less long than an answer may take (the read timeout).
+        reports = ReportStore(engine, sealer, lock_seconds=timeouts.wait * 0.8)
+        return cls(engine=engine, reports=reports, outbox=OutboxStore(engine, sealer),
                    audit=AuditLog(engine), bar_list=BarList(engine, sealer),
                    wiki_registry=WikiRegistryStore(engine), submission_keys=SubmissionKeys(engine, sealer),
                    login_sessions=LoginSessions(engine, sealer), timeline=TimelineStore(engine, sealer),
