@@ -17,10 +17,12 @@ from reporting.storage.crypto import Sealer
 from reporting.storage.database import DatabaseTimeouts, make_engine
 from reporting.storage.desk_sync import DeskSyncStore
 from reporting.storage.followups import FollowupStore
+from reporting.storage.key_inventory import KeyInventory
 from reporting.storage.login_sessions import LoginSessions
 from reporting.storage.migrations import migrate
 from reporting.storage.outbox import OutboxStore
 from reporting.storage.periodic import PeriodicRuns
+from reporting.storage.rekey import Rekey
 from reporting.storage.reports import ReportStore
 from reporting.storage.submission_keys import SubmissionKeys
 from reporting.storage.timeline import TimelineStore
@@ -50,6 +52,7 @@ class Stores:
     case_status: CaseStatusStore
     desk_sync: DeskSyncStore
     periodic: PeriodicRuns
+    key_inventory: KeyInventory
     health_outbox: OutboxStore
     migration_engine: Callable[[], Engine] = field(repr=False)
 
@@ -66,8 +69,13 @@ class Stores:
                    login_sessions=LoginSessions(engine, sealer), timeline=TimelineStore(engine, sealer),
                    followups=FollowupStore(engine, sealer), case_status=CaseStatusStore(engine, sealer),
                    desk_sync=DeskSyncStore(engine, sealer), periodic=PeriodicRuns(engine),
+                   key_inventory=KeyInventory(engine),
                    health_outbox=OutboxStore(checks, sealer),
                    migration_engine=partial(make_engine, url, timeouts.for_migrations()))
+
+    def rekey(self) -> Rekey:
+        """``reporting rekey``: everything stored moved to the current encryption key."""
+        return Rekey(self.engine, self.reports.sealer, self.key_inventory)
 
     def migrate(self) -> int:
         engine = self.migration_engine()

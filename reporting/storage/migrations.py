@@ -82,6 +82,13 @@ def _outbox_kinds(connection: Connection) -> None:
     _add_missing_columns(connection, schema.outbox, ("kind", "followup_id"))
 
 
+def _key_inventory(connection: Connection) -> None:
+    """14: which keys may have written rows, rekey's progress, and barred names sealed for re-hashing."""
+    schema.encryption_keys.create(connection, checkfirst=True)
+    schema.rekey_progress.create(connection, checkfirst=True)
+    _add_missing_columns(connection, schema.barred_users, ("name_sealed",))
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "create tables", _create_tables),
     (2, "barred_users", _create_barred_users),
@@ -91,6 +98,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (7, "submission keys", _create_submission_keys),
     (10, "case lifecycle tables", _case_tables),
     (11, "outbox kinds", _outbox_kinds),
+    (14, "key inventory, rekey progress, sealed barred names", _key_inventory),
 )
 
 

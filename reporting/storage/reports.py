@@ -321,7 +321,10 @@ class ReportStore:
             rows = [(int(row.id), row.ref) for row in connection.execute(query)]
         for report_id, ref in rows:
             with self.engine.begin() as connection:
-                self._reseal(connection, report_id, lambda content: dict(_PURGED_CONTENT))
+                # The reporter's name stays (sealed): the keyed hash that finds their
+                # cases can then be made again under a new key (``reporting rekey``).
+                self._reseal(connection, report_id, lambda content: {
+                    **_PURGED_CONTENT, "reporter": {"username": content["reporter"]["username"]}})
                 purge_timeline_in(connection, report_id)
                 purge_followups_in(connection, self.sealer, ref, report_id)
                 connection.execute(update(_reports).where(_reports.c.id == report_id).values(
