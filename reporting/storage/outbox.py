@@ -121,9 +121,10 @@ def enqueue_followup_in(connection: Connection, report_id: int, followup_id: int
 def enqueue_alert_in(connection: Connection, report_id: int, destination: str, now: datetime) -> None:
     """Add the row that alerts Trust & Safety on the ticket of ``report_id``, the report that
     went over its reporter's emergency ceiling, inside the caller's transaction (the report's own).
-    First in the queue: it is how the desk learns that more reports of this reporter come late."""
+    In the normal lane, like that report: it waits for its ticket anyway, and a waiting alert
+    must not read as a waiting emergency on ``/healthz``."""
     connection.execute(schema.outbox.insert().values(
-        report_id=report_id, destination=destination, priority=0, state=OutboxState.PENDING, attempts=0,
+        report_id=report_id, destination=destination, priority=1, state=OutboxState.PENDING, attempts=0,
         next_attempt_at=now, created_at=now, kind=OutboxKind.ALERT))
 
 
