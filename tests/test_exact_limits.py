@@ -135,9 +135,13 @@ def test_emergencies_over_the_ceiling_are_stored_queued_for_the_worker_and_alert
     client = app.test_client()
     token = login(client, "Alice")
     assert client.post("/api/v1/reports", json=REPORT, headers={"X-CSRF-Token": token}).status_code == 201
+    # Sending one over the ceiling again (an idempotent repeat) leaves it to the worker too.
+    components = app.extensions["reporting"]
+    over = next(body["ref"] for body in queued)
+    assert components.immediate.deliver_emergency(components.stores.reports.of_reporter(over, "Alice").id) is False
+    assert len(maildir_messages(app)) == 11  # the normal report (embedded default: delivered at once)
 
     # The worker delivers the rest, and the alert as a note on the ticket of the first report over the ceiling.
-    components = app.extensions["reporting"]
     for minutes in (5, 10):  # the alert waits for its report's ticket, then goes on a later turn
         Worker(components.stores.outbox, components.delivery.connectors.connector_for,
                clock=lambda minutes=minutes: utcnow() + timedelta(minutes=minutes)).run_once()
