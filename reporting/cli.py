@@ -21,6 +21,7 @@ from reporting.private_paths import private_dir
 from reporting.storage.crypto import generate_key
 from reporting.storage.database import utcnow
 from reporting.storage.outbox import DEFAULT_LEASE
+from reporting.storage.rekey import StepResult
 from reporting.worker_job import run_job, touch
 
 
@@ -161,6 +162,36 @@ def init_app(app: Flask, components: Components) -> None:
     def purge_command() -> None:
         """Wipe the content of reports past the retention period (`retention_days`)."""
         click.echo(f"purged {components.purge_expired()}")
+
+    @group.command("rekey")
+    @click.option("--forget-unmatched", is_flag=True,
+                  help="Lift the bars, and detach the purged cases from their reporters, whose names the "
+                       "database no longer holds (what removing the old key would do to them), so the old "
+                       "key can go.")
+    def rekey_command(forget_unmatched: bool) -> None:
+        """Re-seal and re-hash everything under the current encryption key, so old keys can be removed.
+
+        In batches, each committed: safe to interrupt and run again (it resumes).
+        Run it once every process runs with the new key; then remove the old one
+        from encryption_old_keys.
+        """
+        sealer = components.stores.reports.sealer
+        click.echo(f"current key id {sealer.primary_key_id}; configured: {', '.join(sealer.key_ids)}")
+
+        def progress(step: StepResult) -> None:
+            click.echo(f"{step.name}: {step.done} of {step.total} looked at, {step.changed} changed")
+
+        result = components.stores.rekey().run(progress, forget_unmatched=forget_unmatched)
+        for step in result.steps:
+            click.echo(f"{step.name}: done ({step.changed} changed, {step.unmatched} left under an old key)")
+        if result.unmatched:
+            click.echo(f"{result.unmatched} rows still need an old key (unreadable, or a barred user or purged "
+                       "case whose name the database does not hold): keep the old keys configured, or run "
+                       "again with --forget-unmatched", err=True)
+            raise SystemExit(1)
+        retired = ", ".join(result.retired) or "none"
+        click.echo(f"everything is under key {sealer.primary_key_id}; keys no longer needed: {retired}. "
+                   "Remove them from encryption_old_keys (TOOL_ENCRYPTION_OLD_KEYS).")
 
     @group.command("refresh-wikis")
     def refresh_wikis_command() -> None:

@@ -33,7 +33,7 @@ from reporting.identity.role_lookup import role_settings
 from reporting.intake.eligibility import RateLimits
 from reporting.intake.submit import Intake
 from reporting.private_paths import private_file
-from reporting.startup_checks import local_queue_warnings
+from reporting.startup_checks import check_keys_in_use, local_queue_warnings
 from reporting.storage import Stores
 from reporting.storage.crypto import InvalidKeyError, Sealer
 from reporting.storage.database import DatabaseTimeouts
@@ -109,6 +109,11 @@ class Components:
         stores = open_stores(config, instance_path)
         if migrate:
             stores.migrate()
+            # Before anything is written: rows under a key we lack must not be left behind
+            # unnoticed, and the key we write with must be on record for the next start.
+            sealer = stores.reports.sealer
+            check_keys_in_use(stores.key_inventory.recorded(), sealer.key_ids)
+            stores.key_inventory.record(sealer.primary_key_id, sealer.key_ids)
         delivery = delivery_from_config(config, instance_path, toolforge=toolforge)
         user_agent = policy_user_agent(config)
         # The process's one cap on requests to wikis in flight, for every client that asks them.

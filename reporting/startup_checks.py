@@ -66,6 +66,24 @@ def check_startup(config: Config, environ: Mapping[str, str]) -> None:
             raise ConfigError(f"{_named(key)} must be an https:// URL (plain http only to this machine)")
 
 
+def check_keys_in_use(recorded: list[str], configured: list[str]) -> None:
+    """Refuse to start while the database may hold rows under a key that is not configured.
+
+    ``recorded``: the key ids of :class:`reporting.storage.key_inventory.KeyInventory`.
+    Without the key, such rows are unreadable, their reporters no longer find
+    them, and bars made with it are silently lifted.
+    """
+    missing = [key_id for key_id in recorded if key_id not in configured]
+    if missing:
+        raise ConfigError(
+            f"the database holds rows sealed or hashed with {len(missing)} encryption "
+            f"{'key' if len(missing) == 1 else 'keys'} that {'is' if len(missing) == 1 else 'are'} not configured "
+            f"(key id {', '.join(missing)}): put {'it' if len(missing) == 1 else 'them'} back in "
+            f"{_named('encryption_old_keys')}, run `flask --app app reporting rekey`, and remove "
+            f"{'it' if len(missing) == 1 else 'them'} only then (ids of the configured keys: "
+            f"{', '.join(configured)})")
+
+
 def _check_keys(config: Config) -> None:
     secret = str(config["secret_key"])
     if len(secret) < MIN_SECRET_KEY_CHARS or len(set(secret)) < 8:

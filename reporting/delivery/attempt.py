@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 from reporting.delivery.base import Connector, Delivered, PermanentFailure, TemporaryFailure, Ticket
 from reporting.delivery.destinations import without_query
-from reporting.delivery.render import NOTE_TAGS, render_note, render_ticket
+from reporting.delivery.render import ALERT_TAGS, NOTE_TAGS, render_alert, render_note, render_ticket
 from reporting.storage.database import utcnow
 from reporting.storage.outbox import OutboxKind, OutboxStore
 from reporting.storage.records import OutboxItem, Report
@@ -46,6 +46,8 @@ MAX_BACKOFF_SECONDS = 6 * 3600.0
 EMERGENCY_MAX_BACKOFF_SECONDS = 300.0
 # How long a follow-up row waits before it looks again whether its report's ticket exists.
 NOTE_WAIT = timedelta(seconds=60)
+#: The window of the emergency ceiling (``rate_limit.emergency_per_hour``).
+EMERGENCY_WINDOW = timedelta(hours=1)
 
 
 def backoff_delay(attempts: int, retry_after: float | None = None, rng: random.Random | None = None,
@@ -101,7 +103,10 @@ def deliver_item(outbox: OutboxStore, item: OutboxItem, connector: Connector, no
                 outbox.defer(item, (now or utcnow()) + NOTE_WAIT)
                 log.info("the %s of %s waits for the report's ticket", item.kind, item.ref)
                 return False
-            add_note(outbox, item, report, connector, ticket_id)
+            if item.kind == OutboxKind.ALERT:
+                add_alert(outbox, item, report, connector, ticket_id)
+            else:
+                add_note(outbox, item, report, connector, ticket_id)
             delivered = Delivered(ticket_id=ticket_id)
     except TemporaryFailure as error:
         now = now or utcnow()
@@ -135,6 +140,16 @@ def ticket_for_desk(outbox: OutboxStore, report: Report) -> Ticket:
     if report.status == "received" and report.updated_at == report.created_at:
         return render_ticket(report)
     return render_ticket(report, *outbox.case_record(report.id, report.ref, report.created_at))
+
+
+def add_alert(outbox: OutboxStore, item: OutboxItem, report: Report, connector: Connector, ticket_id: str) -> None:
+    """Tell Trust & Safety, on the ticket of the report that went over its reporter's
+    emergency ceiling, that this reporter's further emergencies come through the worker."""
+    count, refs = outbox.alert_facts(item, EMERGENCY_WINDOW)
+    ticket = render_ticket(report, *outbox.case_record(report.id, report.ref, report.created_at))
+    marker = f"alert-{report.ref}"
+    connector.add_followup(ticket, ticket_id, render_alert(report.ref, count, refs, marker), marker=marker,
+                           tags=ALERT_TAGS)
 
 
 def add_note(outbox: OutboxStore, item: OutboxItem, report: Report, connector: Connector, ticket_id: str) -> None:

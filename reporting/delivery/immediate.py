@@ -14,6 +14,7 @@ from collections.abc import Callable
 from reporting.delivery.base import Connector
 from reporting.delivery.leases import LeaseKeeper
 from reporting.delivery.worker import Worker
+from reporting.storage.database import utcnow
 from reporting.storage.outbox import OutboxStore
 from reporting.storage.records import OutboxItem
 
@@ -51,6 +52,11 @@ class ImmediateDelivery:
         timeout = self.emergency_timeout
         item = self.outbox.claim_report(report_id, lease=self.keeper.lease)
         if item is None:
+            return False
+        if item.priority != 0:
+            # Stored over its reporter's emergency ceiling (the normal lane): the worker's, also
+            # when the reporter sends it again.
+            self.outbox.defer(item, utcnow())
             return False
         outcome: list[bool] = []
         attempt = threading.Thread(target=lambda: outcome.append(self._deliver_claimed(item, timeout)),

@@ -206,6 +206,15 @@ def render_note(report: Report, followup: Followup) -> str:
 
 
 NOTE_TAGS = {FollowupKind.WITHDRAWAL: ("withdrawn-by-reporter",)}
+ALERT_TAGS = ("emergency-ceiling",)
+
+
+def render_alert(ref: str, count: int, refs: Sequence[str], marker: str) -> str:
+    """The note that alerts Trust & Safety to an emergency flood: references and counts, no content."""
+    lines = [_en("reporting-desk-alert-intro", ref, count), "", _en("reporting-desk-alert-refs", ref),
+             *[f"  {number}. {other}" for number, other in enumerate(refs, 1)],
+             "", _en("reporting-desk-note-marker", marker)]
+    return "\n".join(lines) + "\n"
 
 
 def render_ticket(report: Report, timeline: Sequence[TimelineEntry] = (), followups: Sequence[Followup] = ()) -> Ticket:

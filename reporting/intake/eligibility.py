@@ -8,7 +8,10 @@ is kept in check instead by
   younger than a day or without a single edit
   (``rate_limit.new_account_per_day``), counted from the database so every
   web replica sees the same numbers;
-- emergencies, which are never limited (and do not use up the limit);
+- emergencies, which the daily limit never blocks (and which do not use it
+  up); past a generous ceiling of their own (``rate_limit.emergency_per_hour``)
+  they are still stored and delivered, but by the worker rather than in the
+  request, and Trust & Safety is alerted once per reporter and hour;
 - a bar list kept by Trust & Safety (``flask --app app reporting bar``),
   holding only keyed hashes of user names;
 - a suspension from non-emergency reporting after reports declined as
@@ -17,6 +20,11 @@ is kept in check instead by
 
 The functions return a :class:`Refusal` (or None) that names a message key;
 views turn it into a page or an API error.
+
+The decisive check runs inside the report's own transaction, one submission
+of a reporter at a time (:func:`admission_check`,
+:meth:`reporting.storage.reports.ReportStore.create_checked`): counting in a
+transaction of its own let 40 parallel submits with ``per_day=10`` store 14.
 """
 from __future__ import annotations
 
@@ -29,16 +37,22 @@ from reporting.config import Config, Setting, parse_positive_int, register_setti
 from reporting.identity.usernames import canonical_username
 from reporting.storage.bar_list import BarList
 from reporting.storage.database import utcnow
-from reporting.storage.reports import ReportStore
+from reporting.storage.reports import Admission, AdmissionCheck, ReporterHistory, ReportStore
 
 register_settings(
     Setting("rate_limit.per_day", parse_positive_int, 10,
             "Reports a user may send in 24 hours (emergencies are never limited)."),
     Setting("rate_limit.new_account_per_day", parse_positive_int, 3,
             "Reports in 24 hours for accounts younger than a day or without edits."),
+    Setting("rate_limit.emergency_per_hour", parse_positive_int, 10,
+            "Emergency reports a user may send in an hour before the ceiling applies. Emergencies are never "
+            "refused: those over the ceiling are stored and delivered, but by the worker (after other "
+            "reporters' emergencies) instead of at once, and Trust & Safety gets one alert per user and hour "
+            "on the ticket of the first one over it."),
 )
 
 WINDOW = timedelta(hours=24)
+EMERGENCY_WINDOW = timedelta(hours=1)
 NEW_ACCOUNT_AGE = timedelta(days=1)
 BAR_REASONS = ("abusive-reports", "spam", "impersonation", "other")
 
@@ -66,6 +80,14 @@ def suspension_refusal(standing: Standing, now: datetime | None = None) -> Refus
     return Refusal(403, "suspended", "reporting-suspended-text", (standing.days_left(now or utcnow()),))
 
 
+class Refused(Exception):
+    """A refusal decided while storing: nothing was stored."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.code)
+        self.refusal = refusal
+
+
 def parse_mediawiki_timestamp(value: str | None) -> datetime | None:
     """``20240102030405`` -> naive UTC datetime; None for missing or malformed."""
     try:
@@ -83,14 +105,17 @@ def is_new_account(registered: str | None, editcount: int | None, now: datetime)
 
 @dataclass(frozen=True)
 class RateLimits:
-    """Reports per 24 hours: ``per_day``, or ``new_account_per_day`` for new accounts."""
+    """Reports per 24 hours: ``per_day``, or ``new_account_per_day`` for new accounts;
+    emergencies per hour before the ceiling applies: ``emergency_per_hour``."""
 
     per_day: int
     new_account_per_day: int
+    emergency_per_hour: int = 10
 
     @classmethod
     def from_config(cls, config: Config) -> RateLimits:
-        return cls(per_day=config["rate_limit.per_day"], new_account_per_day=config["rate_limit.new_account_per_day"])
+        return cls(per_day=config["rate_limit.per_day"], new_account_per_day=config["rate_limit.new_account_per_day"],
+                   emergency_per_hour=config["rate_limit.emergency_per_hour"])
 
     def daily_limit(self, registered: str | None, editcount: int | None, now: datetime) -> int:
         return self.new_account_per_day if is_new_account(registered, editcount, now) else self.per_day
@@ -152,6 +177,29 @@ def submission_refusal(bar_list: BarList, reports: ReportStore, limits: RateLimi
     recent = reports.recent_times(username, since=now - WINDOW)
     wait = seconds_until_allowed(recent, limits.daily_limit(registered, editcount, now), now)
     return rate_limit_refusal(wait) if wait is not None else None
+
+
+def admission_check(limits: RateLimits, registered: str | None, editcount: int | None, *, emergency: bool,
+                    now: datetime | None = None) -> AdmissionCheck:
+    """The check :meth:`ReportStore.create_checked` runs under the reporter's lock.
+
+    A report over the daily limit raises :class:`Refused` (the same 429 as
+    :func:`submission_refusal`); an emergency over the ceiling is admitted
+    for the worker to deliver, with an alert unless this reporter's window
+    already had one.
+    """
+    now = now or utcnow()
+
+    def decide(history: ReporterHistory) -> Admission:
+        if emergency:
+            over = len(history.emergencies) >= limits.emergency_per_hour
+            return Admission(deliver_later=over, alert=over and not history.alerted)
+        wait = seconds_until_allowed(history.reports, limits.daily_limit(registered, editcount, now), now)
+        if wait is not None:
+            raise Refused(rate_limit_refusal(wait))
+        return Admission()
+
+    return AdmissionCheck(day_since=now - WINDOW, emergency_since=now - EMERGENCY_WINDOW, decide=decide)
 
 
 def bar(bar_list: BarList, username: str, reason: str) -> bool:

@@ -26,6 +26,7 @@ from reporting.evidence.report_facts import ReportEvidence
 from reporting.intake.eligibility import (
     RateLimits,
     Refusal,
+    admission_check,
     barred_refusal,
     submission_refusal,
     suspension_refusal,
@@ -146,21 +147,36 @@ class Intake:
         reports only when ``synchronous``. Once the report is stored nothing
         here raises: the worker finishes whatever the request could not.
         Raises :class:`AlreadySubmitted` when a report under ``key`` was
-        stored by another request meanwhile.
+        stored by another request meanwhile, and
+        :class:`reporting.intake.eligibility.Refused` when the limit was used
+        up meanwhile (the decisive count runs while storing, one submission
+        of a reporter at a time). An emergency over its reporter's ceiling is
+        stored and left to the worker: the reporter reads that it is queued.
         """
         sealed_key = self.submission_keys.seal(reporter.username, key.key, key.body) if key else None
         ref = new_reference()
         destination = self.router.destination_of(submission)
+        emergency = submission.severity == "emergency"
+        check = admission_check(self.limits, reporter.registered, reporter.editcount, emergency=emergency)
         try:
-            report_id = self.reports.create(ref, submission, reporter, lang, destination, key=sealed_key)
+            stored = self.reports.create_checked(ref, submission, reporter, lang, destination, key=sealed_key,
+                                                 check=check)
         except SubmissionKeyTaken:
             assert key is not None  # only keyed submissions can collide
             earlier = self.earlier(reporter.username, key)
             if earlier is None:  # purged in between: practically impossible, and safe to report as an error
                 raise
             raise AlreadySubmitted(earlier) from None
+        report_id = stored.report_id
         log.info("report %s stored (category %s)", ref, submission.category)
-        emergency = submission.severity == "emergency"
+        if stored.admission.alert:
+            log.warning("ALERT report %s: its reporter went over the emergency ceiling; Trust & Safety is alerted "
+                        "on its ticket", ref)
+        if stored.admission.deliver_later:
+            # Over the emergency ceiling: the worker resolves and delivers it, in the normal lane (a flood
+            # from one account must neither hold web threads on desks and wikis nor delay other
+            # reporters' emergencies). The reporter reads that it is queued.
+            return ref
         # After a step that raised (the database went away, a bug) the rest is the
         # worker's too: the reporter should not wait for each step to fail in turn.
         if emergency and not self._deliver_now(self.delivery.deliver_emergency, report_id, ref):

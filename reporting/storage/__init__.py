@@ -20,12 +20,14 @@ from reporting.storage.crypto import Sealer
 from reporting.storage.database import DatabaseTimeouts, make_engine
 from reporting.storage.desk_sync import DeskSyncStore
 from reporting.storage.followups import FollowupStore
+from reporting.storage.key_inventory import KeyInventory
 from reporting.storage.login_sessions import LoginSessions
 from reporting.storage.migrations import migrate
 from reporting.storage.misuse import MisuseStore
 from reporting.storage.outbox import OutboxStore
 from reporting.storage.periodic import PeriodicRuns
 from reporting.storage.queue import QueueStore
+from reporting.storage.rekey import Rekey
 from reporting.storage.reports import ReportStore
 from reporting.storage.submission_keys import SubmissionKeys
 from reporting.storage.timeline import TimelineStore
@@ -59,6 +61,7 @@ class Stores:
     misuse: MisuseStore
     audit_review: AuditReview
     case_stats: CaseStats
+    key_inventory: KeyInventory
     health_outbox: OutboxStore
     migration_engine: Callable[[], Engine] = field(repr=False)
 
@@ -68,7 +71,9 @@ class Stores:
         timeouts = timeouts or DatabaseTimeouts()
         engine = make_engine(url, timeouts)
         checks = make_engine(url, timeouts.for_health(), checks_only=True)
-        return cls(engine=engine, reports=ReportStore(engine, sealer), outbox=OutboxStore(engine, sealer),
+        # A reporter's lock is waited for less long than an answer may take (the read timeout).
+        reports = ReportStore(engine, sealer, lock_seconds=timeouts.wait * 0.8)
+        return cls(engine=engine, reports=reports, outbox=OutboxStore(engine, sealer),
                    audit=AuditLog(engine), bar_list=BarList(engine, sealer),
                    wiki_registry=WikiRegistryStore(engine), submission_keys=SubmissionKeys(engine, sealer),
                    login_sessions=LoginSessions(engine, sealer), timeline=TimelineStore(engine, sealer),
@@ -77,8 +82,13 @@ class Stores:
                    queue=QueueStore(engine, sealer),
                    misuse=MisuseStore(engine, sealer, misuse_policy or MisusePolicy()),
                    audit_review=AuditReview(engine), case_stats=CaseStats(engine),
+                   key_inventory=KeyInventory(engine),
                    health_outbox=OutboxStore(checks, sealer),
                    migration_engine=partial(make_engine, url, timeouts.for_migrations()))
+
+    def rekey(self) -> Rekey:
+        """``reporting rekey``: everything stored moved to the current encryption key."""
+        return Rekey(self.engine, self.reports.sealer, self.key_inventory)
 
     def migrate(self) -> int:
         engine = self.migration_engine()

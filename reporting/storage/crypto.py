@@ -10,7 +10,10 @@ instead of showing one report's content under another reference.
 
 Key rotation: new values are sealed with the first key; :class:`Sealer`
 also opens values sealed with any of the old keys, identified by a short
-key id stored in the value.
+key id stored in the value. Keyed hashes carry no key id (they are compared,
+never opened): look-ups try every configured key, and ``reporting rekey``
+(:mod:`reporting.storage.rekey`) moves both to the current key so that an old
+one can be removed.
 """
 from __future__ import annotations
 
@@ -75,6 +78,23 @@ class Sealer:
         # the encryption keys; one per key so lookups survive a rotation.
         self._all_keys = [self._primary, *map(decode_key, old_keys)]
         self._index_keys = [hmac.new(k, b"reporter-index", hashlib.sha256).digest() for k in self._all_keys]
+
+    @property
+    def primary_key_id(self) -> str:
+        """The id (8 hex digits) of the key new values are sealed and hashed with."""
+        return self._primary_id.hex()
+
+    @property
+    def key_ids(self) -> list[str]:
+        """The ids of every configured key, the current one first."""
+        return [key_id.hex() for key_id in self._keys]
+
+    @staticmethod
+    def sealed_key_id(sealed: bytes) -> str | None:
+        """The id of the key ``sealed`` was sealed with, read without opening it; None if malformed."""
+        if len(sealed) < 5 or sealed[:1] != _VERSION:
+            return None
+        return sealed[1:5].hex()
 
     def seal(self, value: Any, ref: str) -> bytes:
         """Encrypt ``value`` (anything JSON can hold) for the report ``ref``."""

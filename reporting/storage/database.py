@@ -131,6 +131,10 @@ def make_engine(url: str, timeouts: DatabaseTimeouts | None = None, *, checks_on
     raise ValueError(f"unsupported database backend {parsed.get_backend_name()!r}")
 
 
+class LockWaitTimeout(Exception):
+    """A named lock stayed taken for as long as we may wait: "not now", like a lock wait timeout."""
+
+
 def skips_locked_rows(engine: Engine) -> bool:
     """Whether claims use ``FOR UPDATE SKIP LOCKED`` (MariaDB); SQLite
     serialises claimers with ``BEGIN IMMEDIATE`` instead."""
@@ -165,8 +169,8 @@ def is_unavailable(error: BaseException) -> bool:
     """Whether ``error`` means the database cannot serve us right now (down,
     unreachable, too slow, locked, overloaded): answer 503 and let the
     client retry, rather than treat it as a bug."""
-    if isinstance(error, PoolTimeoutError):
-        return True  # no pooled connection became free in time
+    if isinstance(error, PoolTimeoutError | LockWaitTimeout):
+        return True  # no pooled connection or named lock became free in time
     if not isinstance(error, DBAPIError):
         return False
     if error.connection_invalidated:

@@ -86,6 +86,8 @@ def _workspace_columns(connection: Connection) -> None:
     """12: the functionaries' workspace: a case's assignee, the author of a functionary's entry."""
     _add_missing_columns(connection, schema.reports, ("assignee",))
     _add_missing_columns(connection, schema.case_events, ("actor",))
+
+
 def _oversight(connection: Connection) -> None:
     """13: misuse suspensions, the audit log's monthly summary, and its indexes for cross-case reading."""
     for table in (schema.audit_summary, schema.misuse_suspensions):
@@ -94,6 +96,13 @@ def _oversight(connection: Connection) -> None:
     for index in schema.audit_log.indexes:
         if index.name in ("ix_audit_at", "ix_audit_actor_at") and index.name not in indexes:
             index.create(connection)
+
+
+def _key_inventory(connection: Connection) -> None:
+    """14: which keys may have written rows, rekey's progress, and barred names sealed for re-hashing."""
+    schema.encryption_keys.create(connection, checkfirst=True)
+    schema.rekey_progress.create(connection, checkfirst=True)
+    _add_missing_columns(connection, schema.barred_users, ("name_sealed",))
 
 
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
@@ -107,6 +116,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (11, "outbox kinds", _outbox_kinds),
     (12, "workspace: assignee and entry authors", _workspace_columns),
     (13, "misuse suspensions, audit summary and indexes", _oversight),
+    (14, "key inventory, rekey progress, sealed barred names", _key_inventory),
 )
 
 

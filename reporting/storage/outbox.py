@@ -46,6 +46,7 @@ class OutboxKind(StrEnum):
     REPORT = "report"  # creates the ticket
     FOLLOWUP = "followup"  # adds the reporter's follow-up to it
     WITHDRAWAL = "withdrawal"  # tells the desk the reporter withdrew the case
+    ALERT = "alert"  # tells the desk its reporter went over the emergency ceiling (refs and counts only)
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,16 @@ def enqueue_followup_in(connection: Connection, report_id: int, followup_id: int
         report_id=report_id, destination=destination, priority=0 if emergency else 1,
         state=OutboxState.PENDING, attempts=0, next_attempt_at=now, created_at=now, kind=kind,
         followup_id=followup_id))
+
+
+def enqueue_alert_in(connection: Connection, report_id: int, destination: str, now: datetime) -> None:
+    """Add the row that alerts Trust & Safety on the ticket of ``report_id``, the report that
+    went over its reporter's emergency ceiling, inside the caller's transaction (the report's own).
+    In the normal lane, like that report: it waits for its ticket anyway, and a waiting alert
+    must not read as a waiting emergency on ``/healthz``."""
+    connection.execute(schema.outbox.insert().values(
+        report_id=report_id, destination=destination, priority=1, state=OutboxState.PENDING, attempts=0,
+        next_attempt_at=now, created_at=now, kind=OutboxKind.ALERT))
 
 
 _outbox = schema.outbox
@@ -251,6 +262,23 @@ class OutboxStore:
             followed = connection.execute(select(desk.c.followed_ticket_id)
                                           .where(desk.c.report_id == item.report_id)).scalar()
         return followed or ticket_id
+
+    def alert_facts(self, item: OutboxItem, window: timedelta) -> tuple[int, list[str]]:
+        """What an ``alert`` row tells the desk: how many emergency reports its report's
+        reporter had sent within ``window`` when it was stored, and the references of
+        their emergency reports from then on (never content)."""
+        reports = schema.reports
+        with self.engine.connect() as connection:
+            hash_, created_at = connection.execute(select(reports.c.reporter_hash, reports.c.created_at)
+                                                   .where(reports.c.id == item.report_id)).one()
+            mine = and_(reports.c.reporter_hash == hash_, reports.c.severity == "emergency")
+            count = connection.execute(select(func.count()).where(
+                # Ids, not times, say what came before: MariaDB's DATETIME keeps whole seconds.
+                mine, reports.c.created_at > created_at - window, reports.c.id <= item.report_id)).scalar()
+            refs = list(connection.execute(select(reports.c.ref).where(
+                mine, reports.c.created_at > created_at - window).order_by(reports.c.created_at, reports.c.id)
+                .limit(100)).scalars())
+        return int(count or 0), refs
 
     def open_followup(self, item: OutboxItem) -> Followup:
         """The follow-up or withdrawal a claimed row delivers, opened."""

@@ -6,10 +6,13 @@ report; the reporter is found through a keyed hash of their name.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, and_, exists, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from reporting.cases.statuses import Status
@@ -18,24 +21,74 @@ from reporting.intake.submission import Reporter, Submission
 from reporting.storage import schema
 from reporting.storage.audit import record_in
 from reporting.storage.crypto import Sealer
-from reporting.storage.database import flush_overwritten_pages, skips_locked_rows, utcnow
+from reporting.storage.database import LockWaitTimeout, flush_overwritten_pages, skips_locked_rows, utcnow
 from reporting.storage.followup_rows import purge_in as purge_followups_in
-from reporting.storage.outbox import OutboxState, enqueue_in
+from reporting.storage.outbox import OutboxKind, OutboxState, enqueue_alert_in, enqueue_in
 from reporting.storage.records import Report, ReportSummary, report_from_row, summary_from_row
 from reporting.storage.submission_keys import SealedKey, SubmissionKeys, SubmissionKeyTaken
 from reporting.storage.submission_keys import record_in as record_key_in
 from reporting.storage.timeline import purge_in as purge_timeline_in
+
+log = logging.getLogger(__name__)
 
 _reports = schema.reports
 _PURGED_CONTENT = {"reported_users": [], "evidence": [], "description": "", "evidence_facts": [],
                    "reporter": {"username": ""}}
 
 
+@dataclass(frozen=True)
+class ReporterHistory:
+    """What an admission check counts: the reporter's recent reports, read in
+    the new report's own transaction while no other report of theirs can be
+    created (:meth:`ReportStore.create_checked`)."""
+
+    reports: list[datetime]  # creation times of non-emergency reports since ``day_since``
+    emergencies: list[datetime]  # creation times of emergency reports since ``emergency_since``
+    alerted: bool  # Trust & Safety was alerted about this reporter since ``emergency_since``
+
+
+@dataclass(frozen=True)
+class Admission:
+    """An admission check's verdict on a report it lets in. ``deliver_later``:
+    the worker delivers it, in the normal lane, never the request;
+    ``alert``: tell Trust & Safety (an outbox row of kind ``alert``)."""
+
+    deliver_later: bool = False
+    alert: bool = False
+
+
+@dataclass(frozen=True)
+class AdmissionCheck:
+    """``decide`` sees the :class:`ReporterHistory` and returns an
+    :class:`Admission`, or raises to refuse: nothing is stored then, and
+    the exception reaches the caller of :meth:`ReportStore.create_checked`."""
+
+    day_since: datetime
+    emergency_since: datetime
+    decide: Callable[[ReporterHistory], Admission]
+
+
+@dataclass(frozen=True)
+class Stored:
+    report_id: int
+    admission: Admission
+
+
+#: The MariaDB lock that serialises one reporter's submissions. Lock names are
+#: server-wide (ToolsDB is shared) and at most 64 characters: a SHA-256 of the
+#: database's name and the reporter's keyed hash is both unique and short enough.
+_LOCK_NAME = "SHA2(CONCAT(DATABASE(), ':reporter:', :reporter_hash), 256)"
+_GET_LOCK = text(f"SELECT GET_LOCK({_LOCK_NAME}, :seconds)")
+_RELEASE_LOCK = text(f"SELECT RELEASE_LOCK({_LOCK_NAME})")
+
+
 class ReportStore:
-    def __init__(self, engine: Engine, sealer: Sealer) -> None:
+    def __init__(self, engine: Engine, sealer: Sealer, lock_seconds: float = 8.0) -> None:
         self.engine = engine
         self.sealer = sealer
         self._skip_locked = skips_locked_rows(engine)
+        self._named_locks = engine.dialect.name in ("mysql", "mariadb")
+        self.lock_seconds = lock_seconds
 
     def create(self, ref: str, submission: Submission, reporter: Reporter, reporter_lang: str,
                destination: str, now: datetime | None = None, key: SealedKey | None = None) -> int:
@@ -47,19 +100,98 @@ class ReportStore:
         the same transaction; if another request stored a report under that
         key first, nothing is stored and :class:`SubmissionKeyTaken` is raised.
         """
+        return self.create_checked(ref, submission, reporter, reporter_lang, destination, now, key).report_id
+
+    def create_checked(self, ref: str, submission: Submission, reporter: Reporter, reporter_lang: str,
+                       destination: str, now: datetime | None = None, key: SealedKey | None = None,
+                       check: AdmissionCheck | None = None) -> Stored:
+        """:meth:`create`, with the reporter's limits checked in the same serialised step.
+
+        Counting and inserting in separate transactions let parallel submits
+        all count the same "9 of 10" and all insert. Here one reporter's
+        creates run one at a time (:meth:`_serialised`): inside it the key is
+        looked up (a repeat is answered as a repeat, even when the limit is
+        used up), then ``check`` counts what is committed, then the rows are
+        written. Other reporters are not held up on MariaDB; SQLite has one
+        writer at a time anyway.
+        """
         now = now or utcnow()
         sealed = self.sealer.seal({**submission.sealed_fields(), "reporter": reporter.as_dict(),
                                    "evidence_facts": []}, ref)
         try:
-            return self._insert(ref, submission, reporter, reporter_lang, destination, now, sealed, key)
+            return self._insert(ref, submission, reporter, reporter_lang, destination, now, sealed, key, check)
         except IntegrityError:
             if key is not None and SubmissionKeys(self.engine, self.sealer).exists(key):
                 raise SubmissionKeyTaken() from None
             raise
 
+    @contextmanager
+    def _serialised(self, reporter_hash: str) -> Iterator[Connection]:
+        """One transaction during which no other report of this reporter is created.
+
+        SQLite: the engine begins every transaction with ``BEGIN IMMEDIATE``,
+        one writer at a time. MariaDB: a named lock per reporter (``GET_LOCK``
+        is not transactional), taken by the transaction's first statement and
+        released on the same connection after the commit (released before it,
+        the next request would count without this report). Waiting is bounded (``lock_seconds``,
+        below the connection's read timeout): then :class:`LockWaitTimeout`,
+        which callers treat as "the database is unavailable".
+        """
+        if not self._named_locks:
+            with self.engine.begin() as connection:
+                yield connection
+            return
+        names = {"reporter_hash": reporter_hash}
+        with self.engine.connect() as connection:
+            try:
+                with connection.begin():
+                    # The transaction's first statement: under READ COMMITTED each later statement
+                    # reads what was committed when it runs, so the count sees the previous holder's report.
+                    got = connection.execute(_GET_LOCK, {**names, "seconds": self.lock_seconds}).scalar()
+                    if got != 1:
+                        raise LockWaitTimeout(
+                            f"a submission of the same reporter held the lock for {self.lock_seconds} s")
+                    yield connection
+            finally:
+                try:
+                    connection.execute(_RELEASE_LOCK, names)
+                    connection.rollback()
+                except Exception:
+                    # The lock dies with the session: never hand a connection holding it back to the pool.
+                    log.warning("could not release a reporter lock; dropping the connection", exc_info=True)
+                    connection.invalidate()
+
+    @staticmethod
+    def _history(connection: Connection, check: AdmissionCheck, hashes: list[str]) -> ReporterHistory:
+        mine = _reports.c.reporter_hash.in_(hashes)
+        since = min(check.day_since, check.emergency_since)
+        rows = connection.execute(select(_reports.c.created_at, _reports.c.severity)
+                                  .where(mine, _reports.c.created_at >= since)
+                                  .order_by(_reports.c.created_at)).all()
+        outbox = schema.outbox
+        alerted = connection.execute(select(exists().where(
+            outbox.c.kind == OutboxKind.ALERT, outbox.c.created_at >= check.emergency_since,
+            outbox.c.report_id.in_(select(_reports.c.id).where(mine, _reports.c.created_at >= check.emergency_since)))
+        )).scalar()
+        return ReporterHistory(
+            reports=[row.created_at for row in rows
+                     if row.severity != "emergency" and row.created_at >= check.day_since],
+            emergencies=[row.created_at for row in rows
+                         if row.severity == "emergency" and row.created_at >= check.emergency_since],
+            alerted=bool(alerted))
+
     def _insert(self, ref: str, submission: Submission, reporter: Reporter, reporter_lang: str,
-                destination: str, now: datetime, sealed: bytes, key: SealedKey | None) -> int:
-        with self.engine.begin() as connection:
+                destination: str, now: datetime, sealed: bytes, key: SealedKey | None,
+                check: AdmissionCheck | None) -> Stored:
+        reporter_hash = self.sealer.index_hash(reporter.username)
+        with self._serialised(reporter_hash) as connection:
+            if key is not None and connection.execute(select(schema.submission_keys.c.report_id).where(
+                    and_(schema.submission_keys.c.reporter_hash == key.reporter_hash,
+                         schema.submission_keys.c.key_hash == key.key_hash))).first() is not None:
+                raise SubmissionKeyTaken()
+            admission = Admission()
+            if check is not None:
+                admission = check.decide(self._history(connection, check, self.sealer.index_hashes(reporter.username)))
             report_id = int(connection.execute(_reports.insert().values(  # type: ignore[index]
                 ref=ref,
                 created_at=now,
@@ -69,7 +201,7 @@ class ReportStore:
                 severity=submission.severity,
                 status=Status.RECEIVED,
                 share_with_functionaries=submission.share_with_functionaries,
-                reporter_hash=self.sealer.index_hash(reporter.username),
+                reporter_hash=reporter_hash,
                 reporter_lang=reporter_lang,
                 sealed=sealed,
                 # Links are resolved after the report is safe; until then the
@@ -78,11 +210,15 @@ class ReportStore:
                 evidence_attempts=0,
                 evidence_next_at=now if submission.evidence else None,
             )).inserted_primary_key[0])
-            enqueue_in(connection, report_id, destination, submission.severity == "emergency", now)
+            emergency = submission.severity == "emergency"
+            enqueue_in(connection, report_id, destination, emergency and not admission.deliver_later, now)
             record_in(connection, report_id, "reporter", "submitted", now=now)
+            if admission.alert:
+                enqueue_alert_in(connection, report_id, destination, now)
+                record_in(connection, report_id, "system", "emergency-ceiling", now=now)
             if key is not None:
                 record_key_in(connection, report_id, key, now)
-        return report_id
+        return Stored(report_id, admission)
 
     def list_of(self, username: str) -> list[ReportSummary]:
         """The reporter's own reports, newest first; nothing is decrypted."""
@@ -185,7 +321,10 @@ class ReportStore:
             rows = [(int(row.id), row.ref) for row in connection.execute(query)]
         for report_id, ref in rows:
             with self.engine.begin() as connection:
-                self._reseal(connection, report_id, lambda content: dict(_PURGED_CONTENT))
+                # The reporter's name stays (sealed): the keyed hash that finds their
+                # cases can then be made again under a new key (``reporting rekey``).
+                self._reseal(connection, report_id, lambda content: {
+                    **_PURGED_CONTENT, "reporter": {"username": content["reporter"]["username"]}})
                 purge_timeline_in(connection, report_id)
                 purge_followups_in(connection, self.sealer, ref, report_id)
                 connection.execute(update(_reports).where(_reports.c.id == report_id).values(

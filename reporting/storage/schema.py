@@ -163,14 +163,43 @@ wiki_registry = Table(
     **_MYSQL,
 )
 
-# Users Trust & Safety barred from reporting: only the keyed hash of the user
-# name (Sealer.index_hash), so the list names nobody.
+# Users Trust & Safety barred from reporting: the keyed hash of the user name
+# (Sealer.index_hash) to look them up, and the name sealed like a report's
+# content, so that ``reporting rekey`` can hash it again under a new key. A
+# dump without the key names nobody. Rows from before migration 14 have no
+# sealed name: rekey finds theirs among the reporters' names, if it can.
 barred_users = Table(
     "barred_users",
     metadata,
     Column("username_hash", String(64), primary_key=True),
     Column("created_at", DateTime, nullable=False),
     Column("reason", String(40), nullable=False),  # a code from eligibility.BAR_REASONS
+    Column("name_sealed", LargeBinary, nullable=True),
+    **_MYSQL,
+)
+
+# Every encryption key that may have sealed or hashed something stored here
+# (its 8-hex-digit id, never the key): each process records its current key
+# before it writes, and ``reporting rekey`` removes the ids it has proved
+# unused. Starting without a key listed here is refused (startup_checks.py),
+# because rows under it would be unreadable, and bars and reports unfindable.
+encryption_keys = Table(
+    "encryption_keys",
+    metadata,
+    Column("key_id", String(8), primary_key=True),
+    Column("recorded_at", DateTime, nullable=False),
+    **_MYSQL,
+)
+
+# How far ``reporting rekey`` got, per step, for the current key: a run that
+# was interrupted resumes after the last batch it committed.
+rekey_progress = Table(
+    "rekey_progress",
+    metadata,
+    Column("step", String(40), primary_key=True),
+    Column("key_id", String(8), nullable=False),
+    Column("last_id", _ID, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
     **_MYSQL,
 )
 

@@ -21,6 +21,7 @@ from flask import Blueprint, jsonify, request, url_for
 from reporting.cases.lifecycle import Cases, CaseView
 from reporting.i18n import current_language, msg_text
 from reporting.identity.session import current_user, logged_in_user
+from reporting.intake.eligibility import Refusal, Refused
 from reporting.intake.references import looks_like_reference
 from reporting.intake.submit import AlreadySubmitted, Intake, SubmissionKey
 from reporting.storage.records import Report, ReportSummary
@@ -113,15 +114,23 @@ def create_blueprint(intake: Intake, reports: ReportStore, cases: Cases) -> Blue
                     {"field": e.field, "code": e.code, "message": msg_text(e.message_key, *e.params, lang=lang)}
                     for e in checked.errors
                 ]), 422
-            refusal = checked.refusal
-            if refusal is not None:
-                body, status = api_error(refusal.status, refusal.code, refusal.message_key, None, *refusal.params)
-                return body, status, {"Retry-After": str(refusal.retry_after)} if refusal.retry_after else {}
+            if checked.refusal is not None:
+                return refused(checked.refusal, key)
             try:
                 return created(intake.submit(checked.submission, user.as_reporter(), lang, key=key), lang)
             except AlreadySubmitted as race:
                 earlier = race.earlier
+            except Refused as late:  # the limit was used up by a parallel submission
+                return refused(late.refusal, key)
         return replayed(earlier, lang)
+
+    def refused(refusal: Refusal, key: SubmissionKey | None) -> Any:
+        """A refusal, unless a parallel request stored this very submission meanwhile (then a repeat)."""
+        earlier = intake.earlier(logged_in_user().username, key) if key and refusal.status == 429 else None
+        if earlier is not None:
+            return replayed(earlier, current_language())
+        body, status = api_error(refusal.status, refusal.code, refusal.message_key, None, *refusal.params)
+        return body, status, {"Retry-After": str(refusal.retry_after)} if refusal.retry_after else {}
 
     def created(ref: str, lang: str, headers: dict[str, str] | None = None) -> Any:
         report = reports.of_reporter(ref, logged_in_user().username)

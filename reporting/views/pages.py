@@ -21,7 +21,7 @@ from reporting.evidence.service import Evidence
 from reporting.evidence.types import ResolvedLink
 from reporting.i18n import current_language
 from reporting.identity.session import SessionUser, current_user, logged_in_user, login_required
-from reporting.intake.eligibility import Refusal
+from reporting.intake.eligibility import Refusal, Refused
 from reporting.intake.references import looks_like_reference
 from reporting.intake.submission import (
     EMERGENCY_CATEGORIES,
@@ -164,14 +164,20 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence, cases: 
             if checked.submission is None:
                 form.errors = checked.errors
                 return _render_form(form, 422, standing=standing)
-            if checked.refusal is not None:
+            refusal = checked.refusal
+            if refusal is None:
+                try:
+                    ref = intake.submit(checked.submission, user.as_reporter(), current_language(), key=key)
+                    return redirect(url_for("pages.my_report", ref=ref, submitted=1), code=303)
+                except AlreadySubmitted as race:
+                    return _receipt_again(race.earlier)
+                except Refused as late:  # the limit was used up by a parallel submission
+                    refusal = late.refusal
+            # A parallel request may have stored this very form meanwhile: then it is its receipt.
+            earlier = intake.earlier(user.username, key) if key else None
+            if earlier is None:
                 # Rate limited or suspended: show the form again with everything typed and why.
-                return _render_form(form, checked.refusal.status, checked.refusal, standing=standing)
-            try:
-                ref = intake.submit(checked.submission, user.as_reporter(), current_language(), key=key)
-                return redirect(url_for("pages.my_report", ref=ref, submitted=1), code=303)
-            except AlreadySubmitted as race:
-                earlier = race.earlier
+                return _render_form(form, refusal.status, refusal, standing=standing)
         return _receipt_again(earlier)
 
     def _receipt_again(earlier: EarlierSubmission) -> Page:
