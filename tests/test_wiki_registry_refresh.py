@@ -46,8 +46,9 @@ def test_refresh_stores_the_sitematrix_and_evidence_uses_it(tmp_path, meta):
     assert services.stores.wiki_registry.load()
     assert services.stores.wiki_registry.age_seconds() < 60
     assert not services.evidence.registry.is_builtin
-    # A second replica reads it from the database.
-    other = make_app(tmp_path, **{"wikis.sitematrix_api_url": api_url})
+    # A second replica (of the same deployment: the same encryption key) reads it from the database.
+    other = make_app(tmp_path, encryption_key=services.config["encryption_key"],
+                     **{"wikis.sitematrix_api_url": api_url})
     assert not other.extensions["reporting"].evidence.registry.is_builtin
 
 
