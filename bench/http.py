@@ -46,7 +46,7 @@ def gunicorn(app: str, env: dict[str, str]) -> Iterator[str]:
             try:
                 requests.get(base + "/healthz" if "reporting" in env.get("BENCH_KIND", "") else base, timeout=1)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not up yet (refused, or still starting)
                 time.sleep(0.1)
         yield base
     finally:

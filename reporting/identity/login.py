@@ -29,6 +29,7 @@ from reporting.identity.session import (
     SESSION_KEY,
     SessionUser,
     current_user,
+    note_database_unavailable,
     safe_returnto,
     sign_in,
     sign_out,
@@ -120,6 +121,7 @@ def create_blueprint(config: Config, roles: RoleKeeper, login_sessions: LoginSes
             if is_unavailable(error):
                 # The database is down: every view that reads or writes meets the outage
                 # itself and says so (the report form keeps what was typed).
+                note_database_unavailable()
                 return True
             raise
 
