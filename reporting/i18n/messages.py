@@ -162,8 +162,9 @@ class Catalog:
         Memoized per language when the parameters are none or integers (bounded: never user text,
         and at most :data:`RENDERED_CACHE_SIZE` entries), since the catalog never changes.
         """
-        if all(type(value) is int for value in params):
-            cache_key = (lang, key, tuple(params))  # type: ignore[arg-type]
+        numbers = tuple(value for value in params if type(value) is int)
+        if len(numbers) == len(params):
+            cache_key = (lang, key, numbers)
             cached = self._rendered.get(cache_key)
             if cached is None:
                 cached = self._render_html(lang, key, params)
