@@ -26,7 +26,19 @@ from reporting.intake.submission import MAX_BODY_BYTES
 from reporting.logs import configure_logging
 from reporting.startup_checks import check_startup
 from reporting.version import __version__  # noqa: F401  (the package's version, re-exported)
-from reporting.views import api, case_pages, errors, evidence, gadget, health, pages, security
+from reporting.views import (
+    api,
+    assets,
+    case_pages,
+    compression,
+    errors,
+    evidence,
+    gadget,
+    health,
+    pages,
+    privacy,
+    security,
+)
 from reporting.views.throttle import CheckThrottle
 from reporting.wiki.user_agent import policy_user_agent
 
@@ -85,6 +97,8 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
 
     i18n.init_app(app)
     security.init_app(app)
+    assets.init_app(app, PROJECT_ROOT / "static")
+    compression.init_app(app)
     roles = login.RoleKeeper(config, role_lookup.GlobalUserInfoClient(policy_user_agent(config)),
                              components.evidence.normalize_wiki)
     app.jinja_env.globals["current_session_user"] = current_user
@@ -100,6 +114,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     app.register_blueprint(health.create_blueprint(components.health, Thresholds.from_config(config),
                                                    config["health.token"]))
     app.register_blueprint(gadget.create_blueprint(config))
+    app.register_blueprint(privacy.create_blueprint(config["retention_days"]))
     errors.init_app(app)
     cli.init_app(app, components)
     worker_in_web = config["delivery.worker_in_web"]

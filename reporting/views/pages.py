@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from reporting.cases.lifecycle import Cases
@@ -114,6 +115,13 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence, cases: 
                      throttle: CheckThrottle) -> Blueprint:
     """``throttle``: the process's per-user limit on link checks, shared with the evidence API."""
     bp = Blueprint("pages", __name__)
+
+    @bp.app_template_filter("case_ref")
+    def case_ref(ref: str) -> Markup:
+        """A case reference that may break after ``IR-`` on a narrow screen (and at its other hyphens),
+        copied and read as one word."""
+        prefix, _, rest = ref.partition("-")
+        return Markup("{}-<wbr>{}").format(prefix, rest) if rest else Markup("{}").format(ref)
 
     @bp.route("/")
     def index() -> Page:
