@@ -75,7 +75,7 @@ def dev_login(base: str) -> tuple[str, str]:
 
 
 BROWSER_HEADERS = {"Accept-Encoding": "gzip, deflate, br", "Accept-Language": "en"}
-ASSET = re.compile(r'<(?:link[^>]+href|script[^>]+src)="(/[^"]+)"')
+ASSET = re.compile(r'<(?:link[^>]+href|script[^>]+src|img[^>]+src)="(/[^"]+)"')
 YEAR = 31536000
 
 
@@ -95,7 +95,7 @@ def visit_weight(base: str, cookie: str, fetch_site: str) -> tuple[int, int, int
     first = wire_bytes(page)
     html = requests.get(base + "/report", headers={"Cookie": cookie}).text
     repeat_bytes, repeat_requests = first, 1
-    for url in ASSET.findall(html):
+    for url in dict.fromkeys(ASSET.findall(html)):  # each once, as a browser fetches them
         asset = requests.get(base + url, headers={**headers, "Sec-Fetch-Site": "same-origin"}, stream=True)
         size = wire_bytes(asset)
         first += size

@@ -73,3 +73,13 @@ def test_rate_limit_message_does_not_invite_choosing_an_emergency_category(app) 
         for key in ("reporting-rate-limited-hours", "reporting-rate-limited-minutes"):
             text = msg_text(key, 2)
             assert "never applies to reports about someone in danger" in text and "choose a category" not in text
+
+
+def test_static_files_carry_no_session_cookie(app) -> None:
+    client = app.test_client()
+    login(client, "Alice")
+    html = client.get("/report").get_data(as_text=True)
+    for url in asset_urls(html):
+        response = client.get(url, headers=GZIP)
+        assert "Set-Cookie" not in response.headers and "Cookie" not in response.headers.get("Vary", "")
+    assert "Set-Cookie" in client.get("/report").headers  # pages still refresh the session

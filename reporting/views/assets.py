@@ -19,15 +19,18 @@ import hashlib
 import mimetypes
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, abort, request, url_for
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT_CACHE_SECONDS = 300
 SHORT_CACHE = f"public, max-age={SHORT_CACHE_SECONDS}"
 DIGEST_LENGTH = 12
+RECHECK_SECONDS = 1.0
 #: Bodies smaller than this are sent as they are: gzip would add more than it saves.
 MIN_COMPRESS_BYTES = 512
 _COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml")
@@ -46,13 +49,17 @@ class Asset:
 class StaticAssets:
     """The files of one static folder, each read, hashed and compressed once per version.
 
-    A file's version is its modification time and size (one ``stat`` per lookup), so files edited
-    under ``make run`` get new URLs at once; in production they change only with a deployment.
+    A file's version is its modification time and size, looked at again at most every
+    :data:`RECHECK_SECONDS` (a page links ~5 files, and a ``stat`` with path checks for each was a
+    tenth of a page's time), so files edited under ``make run`` get new URLs within a second; in
+    production they change only with a deployment.
     """
 
     def __init__(self, root: Path) -> None:
         self._root = root.resolve()
         self._assets: dict[str, tuple[tuple[int, int], Asset]] = {}
+        self._checked: dict[str, float] = {}
+        self._urls: dict[str, tuple[str, str]] = {}
         self._lock = threading.Lock()
 
     def _path(self, name: str) -> Path | None:
@@ -63,12 +70,15 @@ class StaticAssets:
 
     def get(self, name: str) -> Asset | None:
         """The current version of ``name`` (a path under the static folder), or None."""
+        known = self._assets.get(name)
+        if known is not None and time.monotonic() - self._checked.get(name, 0.0) < RECHECK_SECONDS:
+            return known[1]
         path = self._path(name)
         if path is None:
             return None
         stat = path.stat()
         version = (stat.st_mtime_ns, stat.st_size)
-        known = self._assets.get(name)
+        self._checked[name] = time.monotonic()
         if known is not None and known[0] == version:
             return known[1]
         body = path.read_bytes()
@@ -85,7 +95,10 @@ class StaticAssets:
         asset = self.get(name)
         if asset is None:
             return url_for("static", filename=name)
-        return url_for("assets.asset", digest=asset.digest, name=name)
+        cached = self._urls.get(name)
+        if cached is None or cached[0] != asset.digest:
+            cached = self._urls[name] = (asset.digest, url_for("assets.asset", digest=asset.digest, name=name))
+        return cached[1]
 
 
 def _accepts_gzip() -> bool:
@@ -122,9 +135,25 @@ def create_blueprint(assets: StaticAssets) -> Blueprint:
     return bp
 
 
+#: Endpoints whose responses are the same for everyone and cached publicly: they never carry the
+#: session cookie (Flask refreshes a permanent session's cookie on every response otherwise).
+PUBLIC_ENDPOINTS = frozenset({"static", "assets.asset", "assets.favicon"})
+
+
+class _NoCookieOnPublicFiles(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, minus ``Set-Cookie`` and ``Vary: Cookie`` on static files: a
+    response cached by the browser (or any cache) for a year must not hold anyone's session."""
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if request.endpoint in PUBLIC_ENDPOINTS:
+            return
+        super().save_session(app, session, response)
+
+
 def init_app(app: Flask, static_folder: str | os.PathLike[str]) -> StaticAssets:
     """Serve ``/assets/...`` and give templates ``static_url(name)``."""
     assets = StaticAssets(Path(static_folder))
+    app.session_interface = _NoCookieOnPublicFiles()
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = SHORT_CACHE_SECONDS
     app.register_blueprint(create_blueprint(assets))
     app.jinja_env.globals["static_url"] = assets.url
