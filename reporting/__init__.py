@@ -84,6 +84,10 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=not config["local_development"],
         PERMANENT_SESSION_LIFETIME=timedelta(hours=config["session_lifetime_hours"]),
+        # A login ends at a fixed time (its server-side record, storage/login_sessions.py), so
+        # re-sending the cookie with every response (Flask's default) extends nothing: it cost a
+        # signature and ~400 bytes per page. The cookie is sent when the session changes.
+        SESSION_REFRESH_EACH_REQUEST=False,
         JSON_SORT_KEYS=False,
     )
     # Toolforge's front proxy (Flask documents replacing wsgi_app with middleware).

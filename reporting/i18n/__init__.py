@@ -132,7 +132,13 @@ def msg_text(key: str, *params: object, lang: str = SOURCE_LANGUAGE) -> str:
 
 def available_languages() -> list[tuple[str, str]]:
     """(code, autonym) of every language with a message file (not ``qqq``), sorted by code."""
-    return [(code, autonym(code)) for code in _catalog().languages]
+    return list(_languages_of(_catalog().languages))
+
+
+@functools.lru_cache(maxsize=8)
+def _languages_of(codes: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Autonyms are Babel lookups, and every page's language chooser lists them twice: once per catalog."""
+    return tuple((code, autonym(code)) for code in codes)
 
 
 def _is_selectable(code: str | None) -> bool:
