@@ -121,7 +121,9 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence, cases: 
         """A case reference that may break after ``IR-`` on a narrow screen (and at its other hyphens),
         copied and read as one word."""
         prefix, _, rest = ref.partition("-")
-        return Markup("{}-<wbr>{}").format(prefix, rest) if rest else Markup("{}").format(ref)
+        if not rest:
+            return Markup("{}").format(ref)
+        return Markup('{}-<wbr><span class="ref__code">{}</span>').format(prefix, rest)
 
     @bp.route("/")
     def index() -> Page:
