@@ -46,7 +46,7 @@ def gunicorn(app: str, env: dict[str, str]) -> Iterator[str]:
             try:
                 requests.get(base + "/healthz" if "reporting" in env.get("BENCH_KIND", "") else base, timeout=1)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not up yet (refused, or still starting)
                 time.sleep(0.1)
         yield base
     finally:
@@ -74,6 +74,38 @@ def dev_login(base: str) -> tuple[str, str]:
     return cookie, csrf
 
 
+BROWSER_HEADERS = {"Accept-Encoding": "gzip, deflate, br", "Accept-Language": "en"}
+ASSET = re.compile(r'<(?:link[^>]+href|script[^>]+src|img[^>]+src)="(/[^"]+)"')
+YEAR = 31536000
+
+
+def wire_bytes(response: requests.Response) -> int:
+    """What crossed the wire: the status line, the headers and the body as sent (compressed)."""
+    head = len(f"HTTP/1.1 {response.status_code} {response.reason}\r\n") + 2
+    head += sum(len(name) + len(value) + 4 for name, value in response.raw.headers.items())
+    return head + len(response.raw.read(decode_content=False))
+
+
+def visit_weight(base: str, cookie: str, fetch_site: str) -> tuple[int, int, int]:
+    """(first visit bytes, repeat visit bytes, repeat visit requests) of GET /report as a browser makes
+    them: the page and everything it links; on the repeat visit, assets cached for a year (immutable)
+    are not asked for again, others are."""
+    headers = {**BROWSER_HEADERS, "Cookie": cookie, "Sec-Fetch-Site": fetch_site}
+    page = requests.get(base + "/report", headers=headers, stream=True)
+    first = wire_bytes(page)
+    html = requests.get(base + "/report", headers={"Cookie": cookie}).text
+    repeat_bytes, repeat_requests = first, 1
+    for url in dict.fromkeys(ASSET.findall(html)):  # each once, as a browser fetches them
+        asset = requests.get(base + url, headers={**headers, "Sec-Fetch-Site": "same-origin"}, stream=True)
+        size = wire_bytes(asset)
+        first += size
+        control = asset.headers.get("Cache-Control", "")
+        if not ("immutable" in control or f"max-age={YEAR}" in control):
+            repeat_bytes += size
+            repeat_requests += 1
+    return first, repeat_bytes, repeat_requests
+
+
 def run():
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (apt-get install wrk)")
@@ -92,6 +124,11 @@ def run():
             get_script = tmp_path / "get.lua"
             get_script.write_text(f'wrk.headers["Cookie"] = "{cookie}"\n')
             form = wrk(base + "/report", get_script)
+            # Opened from the wiki's gadget link (cross-site: the page is not compressed, see
+            # reporting/views/compression.py), then again from within the tool or a bookmark.
+            first_visit, _, _ = visit_weight(base, cookie, "cross-site")
+            _, repeat_visit, repeat_requests = visit_weight(base, cookie, "same-origin")
+            first_same_origin, _, _ = visit_weight(base, cookie, "same-origin")
             post_script = tmp_path / "post.lua"
             post_script.write_text(
                 'wrk.method = "POST"\n'
@@ -102,6 +139,10 @@ def run():
                 '"reported_users": ["Bench target"], "evidence": ["https://en.wikipedia.org/w/index.php?diff=1"], '
                 '"description": "Benchmark report", "share_with_functionaries": false}\'\n')
             post = wrk(base + "/api/v1/reports", post_script)
+    yield "http.report_first_visit_bytes", first_visit
+    yield "http.report_first_visit_same_origin_bytes", first_same_origin
+    yield "http.report_repeat_visit_bytes", repeat_visit
+    yield "http.report_repeat_visit_requests", repeat_requests
     yield "http_hello_rps", round(hello, 1)
     yield "http_get_report_rps", round(form, 1)
     yield "http_get_report_ratio_to_hello", round(form / hello, 3)

@@ -84,6 +84,7 @@ def init_app(app: Flask, messages_dir: str | os.PathLike[str] | None = None) -> 
         available_languages=available_languages,
         fallback_chain=fallback_chain,
     )
+    app.context_processor(_bound_msg)
     app.jinja_env.filters.update(
         datetime=format_datetime,
         date=format_date,
@@ -110,6 +111,17 @@ def msg(key: str, *params: object) -> Markup:
     return _catalog().html(current_language(), key, params)
 
 
+def _bound_msg() -> dict[str, object]:
+    """``msg`` for one rendered page, bound to its catalog and language: a page calls it ~60 times,
+    and looking both up through Flask's context locals each time cost more than the message."""
+    catalog, language = _catalog(), current_language()
+
+    def bound(key: str, *params: object) -> Markup:
+        return catalog.html(language, key, params)
+
+    return {"msg": bound}
+
+
 def msg_text(key: str, *params: object, lang: str = SOURCE_LANGUAGE) -> str:
     """The message ``key`` in ``lang`` as plain text (not escaped, no ``<bdi>``), for JSON and e-mails.
 
@@ -120,7 +132,13 @@ def msg_text(key: str, *params: object, lang: str = SOURCE_LANGUAGE) -> str:
 
 def available_languages() -> list[tuple[str, str]]:
     """(code, autonym) of every language with a message file (not ``qqq``), sorted by code."""
-    return [(code, autonym(code)) for code in _catalog().languages]
+    return list(_languages_of(_catalog().languages))
+
+
+@functools.lru_cache(maxsize=8)
+def _languages_of(codes: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Autonyms are Babel lookups, and every page's language chooser lists them twice: once per catalog."""
+    return tuple((code, autonym(code)) for code in codes)
 
 
 def _is_selectable(code: str | None) -> bool:

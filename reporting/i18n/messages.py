@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 SOURCE_LANGUAGE = "en"
 DOCUMENTATION_LANGUAGE = "qqq"
 HTML_MARKER = "{{doc-html}}"
+RENDERED_CACHE_SIZE = 20_000
+"""How many rendered messages :meth:`Catalog.html` keeps (all languages; ~60 per page and language)."""
 """Put this in a key's qqq.json documentation to make the message HTML (matched case-insensitively)."""
 
 
@@ -87,6 +89,9 @@ class Catalog:
         self._messages = {lang: dict(texts) for lang, texts in messages.items() if lang != DOCUMENTATION_LANGUAGE}
         self._html_keys = html_keys
         self._resolved: dict[tuple[str, str], ResolvedMessage | None] = {}
+        # Rendered HTML of messages whose parameters are none or small integers: a page shows ~60
+        # messages, the same ones on every request, and rendering them was half of GET /report.
+        self._rendered: dict[tuple[str, str, tuple[int, ...]], Markup] = {}
         self._missing_logged: set[str] = set()
 
     @classmethod
@@ -152,7 +157,23 @@ class Catalog:
         return f"\u29fc{key}\u29fd"
 
     def html(self, lang: str, key: str, params: Sequence[object]) -> Markup:
-        """The message as safe HTML: text escaped, or an HTML message sanitized; user names in ``<bdi>``."""
+        """The message as safe HTML: text escaped, or an HTML message sanitized; user names in ``<bdi>``.
+
+        Memoized per language when the parameters are none or integers (bounded: never user text,
+        and at most :data:`RENDERED_CACHE_SIZE` entries), since the catalog never changes.
+        """
+        numbers = tuple(value for value in params if type(value) is int)
+        if len(numbers) == len(params):
+            cache_key = (lang, key, numbers)
+            cached = self._rendered.get(cache_key)
+            if cached is None:
+                cached = self._render_html(lang, key, params)
+                if len(self._rendered) < RENDERED_CACHE_SIZE:
+                    self._rendered[cache_key] = cached
+            return cached
+        return self._render_html(lang, key, params)
+
+    def _render_html(self, lang: str, key: str, params: Sequence[object]) -> Markup:
 
         def param(value: object) -> str:
             if isinstance(value, UserName):

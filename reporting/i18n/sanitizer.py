@@ -10,6 +10,7 @@ inject script. The translation checks report the same things as problems, throug
 from __future__ import annotations
 
 import html
+import re
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -23,13 +24,16 @@ _DIRECTIONS = frozenset({"ltr", "rtl", "auto"})
 
 
 def is_safe_href(href: str) -> bool:
-    """True for https:// URLs and relative URLs (a path, query or fragment); not for ``//host`` or other schemes."""
+    """True for https:// URLs, ``mailto:`` an address (the emergency contact), and relative URLs (a path,
+    query or fragment); not for ``//host`` or other schemes."""
     stripped = href.strip()
     if any(ord(char) < 0x20 for char in stripped):
         return False
     parts = urlsplit(stripped)
     if parts.scheme == "https":
         return bool(parts.netloc)
+    if parts.scheme == "mailto":
+        return bool(re.fullmatch(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+", parts.path)) and not parts.query
     return parts.scheme == "" and parts.netloc == "" and not stripped.startswith(("//", "\\"))
 
 
@@ -40,7 +44,7 @@ def _attribute_problem(tag: str, name: str, value: str | None) -> str | None:
     if value is None:
         return f"attribute {name!r} on <{tag}> has no value"
     if name == "href" and not is_safe_href(value):
-        return f"link target {value!r} is neither https:// nor relative"
+        return f"link target {value!r} is neither https://, mailto: an address, nor relative"
     if name == "dir" and value.lower() not in _DIRECTIONS:
         return f"dir={value!r} is not ltr, rtl or auto"
     return None

@@ -29,6 +29,7 @@ from reporting.identity.session import (
     SESSION_KEY,
     SessionUser,
     current_user,
+    note_database_unavailable,
     safe_returnto,
     sign_in,
     sign_out,
@@ -94,6 +95,10 @@ class RoleKeeper:
         session[ROLES_DUE_KEY] = due
 
 
+#: Requests that read no session: static files and the health check (which answers from its own probe).
+_NO_SESSION_CHECK = frozenset({"static", "assets.asset", "assets.favicon", "health.healthz"})
+
+
 def create_blueprint(config: Config, roles: RoleKeeper, login_sessions: LoginSessions) -> Blueprint:
     bp = Blueprint("auth", __name__)
     oauth_configured = bool(config["oauth.consumer_key"] and config["oauth.consumer_secret"])
@@ -105,7 +110,7 @@ def create_blueprint(config: Config, roles: RoleKeeper, login_sessions: LoginSes
     @bp.before_app_request
     def _maintain_session() -> None:
         # The health check answers from its own probe, whatever the database does.
-        if request.endpoint in ("static", "health.healthz") or SESSION_KEY not in session:
+        if request.endpoint in _NO_SESSION_CHECK or SESSION_KEY not in session:
             return
         session_id = session.get(SESSION_ID_KEY)
         if current_user() is None or not isinstance(session_id, str) or not _still_open(session_id):
@@ -120,6 +125,7 @@ def create_blueprint(config: Config, roles: RoleKeeper, login_sessions: LoginSes
             if is_unavailable(error):
                 # The database is down: every view that reads or writes meets the outage
                 # itself and says so (the report form keeps what was typed).
+                note_database_unavailable()
                 return True
             raise
 

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field, fields
 from functools import wraps
 from typing import Any
 
-from flask import current_app, redirect, request, session, url_for
+from flask import current_app, g, redirect, request, session, url_for
 
 from reporting.identity.oauth import Identity
 from reporting.intake.submission import Reporter
@@ -122,6 +122,17 @@ def sign_out() -> None:
     session.clear()
     if uselang:
         session["uselang"] = uselang
+
+
+def note_database_unavailable() -> None:
+    """The login check met a database that cannot answer: remembered for this request only."""
+    g.reporting_database_unavailable = True
+
+
+def database_seemed_unavailable() -> bool:
+    """Whether this request's login check met an unavailable database, so a page that reads
+    nothing else (the report form on GET) can still say that sending will fail for now."""
+    return bool(g.get("reporting_database_unavailable"))
 
 
 def login_required(view: Callable) -> Callable:

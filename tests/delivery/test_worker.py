@@ -229,6 +229,10 @@ def test_emergency_is_delivered_in_the_request_and_the_receipt_says_so(tmp_path,
     assert ticket["external_id"] == body["ref"] and ticket["priority"] == "urgent"
     html = client.get(f"/reports/{body['ref']}?submitted=1").get_data(as_text=True)
     assert "passed to the people who handle emergencies" in html and 'id="emergency-queued"' not in html
+    # Good news in a notice, not a red error box; the address is a mailto: link.
+    assert 'class="cdx-message cdx-message--notice emergency-notice" role="status" id="emergency-delivered"' in html
+    assert "cdx-message--error" not in html
+    assert '<a href="mailto:emergency@wikimedia.org">emergency@wikimedia.org</a>' in html
 
 
 def test_emergency_with_the_desk_down_is_saved_queued_and_the_reporter_told_at_once(tmp_path):
@@ -245,6 +249,9 @@ def test_emergency_with_the_desk_down_is_saved_queued_and_the_reporter_told_at_o
     assert response.status_code == 303
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'id="emergency-queued"' in html
+    # "Not delivered yet" comes before the green "saved" box, as a warning.
+    assert html.index('id="emergency-queued"') < html.index("cdx-message--success receipt")
+    assert 'class="cdx-message cdx-message--warning emergency-notice emergency-queued"' in html
     assert "saved" in html and "queued" in html and "emergency@wikimedia.org" in html and "local emergency services" in html
     [row] = list(services.stores.outbox.rows())
     assert row.state == "pending" and row.priority == 0 and row.claimed_until is None

@@ -41,7 +41,7 @@ BROKEN_FIXTURES: dict[str, list[str]] = {
     "space-indent": ["de.json: is not formatted with one tab of indentation per level"],
     "no-final-newline": ["de.json: must end with exactly one newline"],
     "unsafe-html": [
-        "de.json: reporting-link: HTML: link target 'javascript:alert(1)' is neither https:// nor relative",
+        "de.json: reporting-link: HTML: link target 'javascript:alert(1)' is neither https://, mailto: an address, nor relative",
         "de.json: reporting-link: HTML: attribute 'onclick' on <a> is not allowed",
         "de.json: reporting-link: HTML: tag <script> is not allowed",
         "de.json: reporting-link: HTML: tag </script> is not allowed",
