@@ -30,6 +30,7 @@ LOGIN_AT_KEY = "login_at"
 LOGIN_METHOD_KEY = "login_method"
 ROLES_DUE_KEY = "roles_due"
 SESSION_ID_KEY = "sid"  # the server-side record of this login (storage/login_sessions.py)
+DRAFT_KEY = "draft"  # the token of a report form kept while its reporter logs in (storage/form_drafts.py)
 
 clock: Callable[[], float] = time.time  # tests replace it to age sessions
 
@@ -100,14 +101,18 @@ def sign_in(user: SessionUser, method: str, roles_due: float, session_id: str) -
     """Start a fresh session for ``user``, logged in by ``method`` (``oauth`` or ``dev``).
 
     Everything from before login is dropped (no session fixation) except the
-    chosen interface language, and the CSRF token is replaced. ``roles_due``
-    is when the user's roles must be computed again; ``session_id`` names the
-    server-side record that logging out deletes.
+    chosen interface language and the token of a report form kept while
+    logging in (only its own user may take it back), and the CSRF token is
+    replaced. ``roles_due`` is when the user's roles must be computed again;
+    ``session_id`` names the server-side record that logging out deletes.
     """
     uselang = session.get("uselang")
+    draft = session.get(DRAFT_KEY)
     session.clear()
     if uselang:
         session["uselang"] = uselang
+    if isinstance(draft, str):
+        session[DRAFT_KEY] = draft
     session.permanent = True
     session[SESSION_KEY] = user.to_session()
     session[LOGIN_AT_KEY] = clock()

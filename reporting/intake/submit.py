@@ -94,6 +94,8 @@ class Intake:
     report_evidence: ReportEvidence
     submit_client: WikiClient
     synchronous: bool
+    # Why a typed wiki names no wiki, when more than "unknown" ("Wikipedia" alone is ambiguous).
+    wiki_problem: Callable[[str], str | None] = lambda raw: None
 
     def barred(self, username: str) -> Refusal | None:
         return barred_refusal(self.bar_list, username)
@@ -102,7 +104,8 @@ class Intake:
         """Validate ``data`` (every problem at once), then whether ``reporter``
         may send it now (bar list, rate limits; the category decides whether
         it is an emergency, which is never limited)."""
-        submission, errors = validate_submission(data, self.normalize_wiki, strict_fields=strict_fields)
+        submission, errors = validate_submission(data, self.normalize_wiki, strict_fields=strict_fields,
+                                                 wiki_problem=self.wiki_problem)
         if submission is None:
             return Checked(errors=errors)
         refusal = submission_refusal(self.bar_list, self.reports, self.limits, reporter.username,

@@ -82,6 +82,11 @@ def _outbox_kinds(connection: Connection) -> None:
     _add_missing_columns(connection, schema.outbox, ("kind", "followup_id"))
 
 
+def _create_form_drafts(connection: Connection) -> None:
+    """15: report forms kept while their reporter logs in again (already there on databases created at 15)."""
+    schema.form_drafts.create(connection, checkfirst=True)
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "create tables", _create_tables),
     (2, "barred_users", _create_barred_users),
@@ -91,6 +96,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (7, "submission keys", _create_submission_keys),
     (10, "case lifecycle tables", _case_tables),
     (11, "outbox kinds", _outbox_kinds),
+    (15, "form drafts", _create_form_drafts),
 )
 
 
