@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field, fields
 from functools import wraps
 from typing import Any
 
-from flask import current_app, redirect, request, session, url_for
+from flask import current_app, g, redirect, request, session, url_for
 
 from reporting.identity.oauth import Identity
 from reporting.intake.submission import Reporter
@@ -123,10 +123,25 @@ def sign_in(user: SessionUser, method: str, roles_due: float, session_id: str) -
 
 
 def sign_out() -> None:
+    """End the session (the interface language stays). The user it named, if any, is remembered
+    for the rest of this request (:func:`ended_session_user`)."""
+    data = session.get(SESSION_KEY)
+    if isinstance(data, dict) and isinstance(data.get("username"), str):
+        g.ended_session_user = data["username"]
     uselang = session.get("uselang")
     session.clear()
     if uselang:
         session["uselang"] = uselang
+
+
+def ended_session_user() -> str | None:
+    """The user whose session this request found ended (expired, logged out elsewhere), if any:
+    a report form kept for the next login is given back to them only."""
+    data = session.get(SESSION_KEY)
+    if isinstance(data, dict) and isinstance(data.get("username"), str):
+        return str(data["username"])
+    name = g.get("ended_session_user")
+    return name if isinstance(name, str) else None
 
 
 def login_required(view: Callable) -> Callable:

@@ -27,9 +27,9 @@ from reporting.evidence.types import ResolvedLink
 from reporting.i18n import current_language, switch_language
 from reporting.identity.session import (
     DRAFT_KEY,
-    SESSION_KEY,
     SessionUser,
     current_user,
+    ended_session_user,
     logged_in_user,
     login_required,
 )
@@ -231,13 +231,12 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence, cases: 
 
     def _keep_for_login(form: SubmissionForm) -> Response:
         """The session ended before the form was sent: keep it sealed, log in, show it again."""
-        stale = session.get(SESSION_KEY)
-        username = stale.get("username") if isinstance(stale, dict) else None
+        username = ended_session_user()
         old_token = session.get(DRAFT_KEY)
         if isinstance(old_token, str):
             stores.form_drafts.take(old_token, username or "")  # one kept form per session
         fields = {name: getattr(form, name) for name in _DRAFT_FIELDS}
-        session[DRAFT_KEY] = stores.form_drafts.keep(fields, username if isinstance(username, str) else None)
+        session[DRAFT_KEY] = stores.form_drafts.keep(fields, username)
         return redirect(url_for("auth.login", returnto=url_for("pages.report_form")), code=303)
 
     def _submit(form: SubmissionForm, user: SessionUser) -> Page:
