@@ -105,7 +105,8 @@
 			return;
 		}
 		var max = Number( count.dataset.max );
-		var numbers = new Intl.NumberFormat( document.documentElement.lang || undefined );
+		// Latin digits, as the server writes the limit in the same sentence.
+		var numbers = new Intl.NumberFormat( document.documentElement.lang || undefined, { numberingSystem: 'latn' } );
 		var announce = null;
 		function update() {
 			// Characters as the server counts them: code points, line ends as one.
