@@ -113,7 +113,8 @@ class WikiNames:
 
     def __init__(self, registry: WikiRegistry) -> None:
         self.registry = registry
-        self._dbnames = {wiki.dbname.lower(): wiki.host for wiki in registry.wikis() if wiki.dbname}
+        # Keyed without "_" or spaces: people type "be_x_old wiki", "arbcom enwiki".
+        self._dbnames = {_key(wiki.dbname).replace(" ", ""): wiki.host for wiki in registry.wikis() if wiki.dbname}
         self._specials: dict[str, str] = {**_SPECIAL_NAMES, **_SINGLE_WIKI_PREFIXES}
         self._projects: dict[str, str] = {}  # project name (keyed) -> family
         for family, names in _PROJECT_NAMES.items():
