@@ -10,7 +10,8 @@ SITEMATRIX = {"sitematrix": {
     "count": 7,
     "0": {"code": "en", "name": "English", "localname": "English", "site": [
         {"url": "https://en.wikipedia.org", "dbname": "enwiki", "code": "wiki", "sitename": "Wikipedia"},
-        {"url": "https://en.wiktionary.org", "dbname": "enwiktionary", "code": "wiktionary", "sitename": "Wiktionary"}]},
+        {"url": "https://en.wiktionary.org", "dbname": "enwiktionary", "code": "wiktionary",
+         "sitename": "Wiktionary"}]},
     "1": {"code": "ar", "name": "العربية", "localname": "Arabic", "site": [
         {"url": "https://ar.wikipedia.org", "dbname": "arwiki", "code": "wiki", "sitename": "ويكيبيديا"},
         {"url": "https://ar.wikisource.org", "dbname": "arwikisource", "code": "wikisource", "sitename": "ويكي مصدر"}]},
