@@ -181,8 +181,9 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence, cases: 
 
     def _restore_draft(form: SubmissionForm, username: str) -> bool:
         """Fill ``form`` with the draft this session kept before its login (once); whether it did."""
-        token = session.pop(DRAFT_KEY, None)
+        token = session.get(DRAFT_KEY)
         fields = stores.form_drafts.take(token, username) if isinstance(token, str) else None
+        session.pop(DRAFT_KEY, None)  # only now: with the database down, the draft waits for the next try
         if fields is None:
             return False
         for name in _DRAFT_FIELDS:

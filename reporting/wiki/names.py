@@ -128,12 +128,18 @@ class WikiNames:
                 self._projects.setdefault(_key(wiki.sitename), wiki_family)
             elif not wiki.private:
                 self._specials.setdefault(_key(wiki.sitename), wiki.host)
-        self._languages = dict(_babel_language_names())
-        for code, names in registry.language_names().items():
-            for name in names:
-                self._languages[_key(name)] = code
         # Longest first, so "Wikipedia la enciclopedia libre" wins over "Wikipedia".
         self._project_keys = sorted(self._projects, key=len, reverse=True)
+
+    @functools.cached_property
+    def _languages(self) -> dict[str, str]:
+        """Language name (keyed) -> code; built on the first name typed, not for host look-ups
+        (Babel's tables take a fifth of a second to read, once per process)."""
+        languages = dict(_babel_language_names())
+        for code, names in self.registry.language_names().items():
+            for name in names:
+                languages[_key(name)] = code
+        return languages
 
     def find(self, text: str) -> tuple[Wiki | None, str | None]:
         """The wiki ``text`` names, or ``(None, code)`` (see the module's docstring)."""
