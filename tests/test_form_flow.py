@@ -367,3 +367,24 @@ def test_csrf_of_the_login_page_is_still_required_for_the_form_when_logged_in(al
 def test_csrf_from_helper_reads_the_form_token(alice):
     client, token = alice
     assert csrf_from(client.get("/report").get_data(as_text=True)) == token
+
+
+@pytest.mark.parametrize("with_session", [True, False])
+def test_with_the_database_down_a_form_that_cannot_be_kept_is_shown_again_filled(app, monkeypatch, with_session):
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    def database_down(*args, **kwargs):
+        raise OperationalError("INSERT", {}, sqlite3.OperationalError("database is locked"))
+
+    client = app.test_client()
+    token = login(client, "Alice") if with_session else "gone"
+    if with_session:
+        _expire_login(app, monkeypatch)
+    monkeypatch.setattr(app.extensions["reporting"].stores.form_drafts, "keep", database_down)
+    response = client.post("/report", data={**FIELDS, "csrf_token": token}, headers=SAME_ORIGIN)
+    assert response.status_code == 503
+    html = response.get_data(as_text=True)
+    assert 'id="form-unavailable"' in html and textarea_value(html, "description") == SECRET
+    assert csrf_from(html)  # a token of the new session: sending again later works

@@ -41,7 +41,6 @@ from reporting.intake.submission import (
     MAX_EVIDENCE_LINKS,
     MAX_REPORTED_USERS,
     NON_EMERGENCY_CATEGORIES,
-    WIKI_OPTIONAL_CATEGORIES,
     SubmissionForm,
 )
 from reporting.intake.submit import AlreadySubmitted, Intake, SubmissionKey
@@ -111,7 +110,6 @@ def _render_form(form: SubmissionForm, status: int = 200, refusal: Refusal | Non
         language_form="report-form",
         emergency_categories=EMERGENCY_CATEGORIES,
         other_categories=NON_EMERGENCY_CATEGORIES,
-        wiki_optional_categories=WIKI_OPTIONAL_CATEGORIES,
         limits={"users": MAX_REPORTED_USERS, "links": MAX_EVIDENCE_LINKS, "description": MAX_DESCRIPTION_CHARS},
     ), status, headers
 
@@ -215,19 +213,24 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence, cases: 
     @bp.errorhandler(Forbidden)
     def _forbidden(error: Forbidden) -> Page:
         """A report sent after the session cookie was gone fails the CSRF check (the cookie held
-        the token): keep it for the login instead of an error page that drops it. Only a
-        same-origin POST (the browser's ``Origin``) is kept, never one another site made."""
+        the token): keep it for the login instead of an error page that drops it. Only a POST the
+        browser says came from our own page (:func:`_same_origin`) is kept, never one another
+        site made; a background link check is never kept."""
         if (request.endpoint == "pages.submit_report" and error.description == "csrf"
                 and current_user() is None and _same_origin() and not request.headers.get(BACKGROUND_CHECK_HEADER)):
             try:
                 check_form_encoding(request)
-                return _keep_for_login(form_from_request(request))
             except BadBody:
-                pass
+                return cast("Page", http_error_response(error))
+            form = form_from_request(request)
+            try:
+                return _keep_for_login(form)
             except Exception as failure:
                 if not is_unavailable(failure):
                     raise
-                log.warning("the database is unavailable; a form sent without a session is lost", exc_info=True)
+                # Nothing can be kept: show the form again, filled (with a new session's token).
+                log.warning("the database is unavailable; the report form is shown again", exc_info=True)
+                return _render_form(form, 503, unavailable=True)
         return cast("Page", http_error_response(error))
 
     def _keep_for_login(form: SubmissionForm) -> Response:
