@@ -137,7 +137,7 @@ class Components:
             report_evidence=report_evidence,
             submit_client=WikiClient(user_agent, timeout=config["wikis.submit_timeout_seconds"], max_retries=0,
                                      limit=outbound),
-            synchronous=bool(config["delivery.synchronous"]))
+            synchronous=bool(config["delivery.synchronous"]), wiki_problem=evidence.wiki_problem)
         followup_evidence = FollowupEvidence(stores.followups, stores.reports, stores.audit, evidence,
                                              connectors.connector_for)
         cases = Cases(
@@ -174,5 +174,5 @@ class Components:
                          partial(self.cases.followup_evidence.resolve_pending, stop=stop),
                          partial(self.sync_status_if_due, stop),
                          self.purge_expired, self.forget_old_oversight_records,
-                         self.stores.login_sessions.purge_expired,
+                         self.stores.login_sessions.purge_expired, self.stores.form_drafts.purge_expired,
                          self.stores.submission_keys.purge], stop)

@@ -88,7 +88,7 @@ def render_body(report: Report) -> str:
         (_en("reporting-desk-reference"), report.ref),
         (_en("reporting-desk-category"), _en(f"reporting-category-{report.category}")),
         (_en("reporting-desk-severity"), report.severity),
-        (_en("reporting-desk-wiki"), report.wiki),
+        (_en("reporting-desk-wiki"), report.wiki or _en("reporting-desk-no-wiki")),
         (_en("reporting-desk-submitted"), report.created_at.strftime("%Y-%m-%d %H:%M UTC")),
         (_en("reporting-desk-reporter"), reporter.username),
         (_en("reporting-desk-reporter-language"), report.reporter_lang),

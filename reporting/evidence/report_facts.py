@@ -60,8 +60,9 @@ def _needs_retry(link: ResolvedLink) -> bool:
 def resolve_for_storage(evidence: Evidence, links: Sequence[str], wiki: str,
                         client: WikiClient | None = None) -> list[ResolvedLink]:
     """Links as given → the facts stored with them (bounded per link): the one
-    way a report's links and a follow-up's links are resolved."""
-    parsed = evidence.parse("\n".join(links), wiki, client)[:MAX_EVIDENCE_LINKS]
+    way a report's links and a follow-up's links are resolved. ``wiki`` is "" for a report
+    about something that happened away from the wikis: links then need their host."""
+    parsed = evidence.parse("\n".join(links), wiki or None, client)[:MAX_EVIDENCE_LINKS]
     return [_compact(link) for link in evidence.resolve(parsed, client=client)]
 
 

@@ -28,6 +28,7 @@ from reporting.evidence.resolve import resolve_links
 from reporting.evidence.titles import SiteInfoLookup
 from reporting.evidence.types import EvidenceLink, ResolvedLink
 from reporting.wiki.client import WikiClient
+from reporting.wiki.names import Suggestion, names_of
 from reporting.wiki.registry import Wiki, WikiRegistry
 from reporting.wiki.siteinfo import SiteInfo, SiteInfoCache, fetch_siteinfo
 
@@ -94,14 +95,21 @@ class Evidence:
     def normalize_wiki(self, raw: str) -> str | None:
         """The registry's host for what a reporter typed in the wiki field, or None.
 
-        Accepts a bare host or a pasted URL of the wiki (people paste what
-        their address bar shows).
+        Accepts a bare host or a pasted URL of the wiki (people paste what their address bar
+        shows), a database name (``enwiki``), an interwiki prefix (``commons``) and the wiki's
+        name in many languages ("English Wikipedia"): :mod:`reporting.wiki.names`.
         """
-        text = raw.strip()
-        if "/" in text:
-            text = text.split("//", 1)[-1].split("/", 1)[0]
-        wiki, error = self.registry.check(text)
+        wiki, error = names_of(self.registry).find(raw)
         return wiki.host if wiki is not None and error is None else None
+
+    def wiki_problem(self, raw: str) -> str | None:
+        """Why ``raw`` names no wiki (``unknown-wiki``, ``ambiguous-wiki``, ``private-wiki``, ...), or None."""
+        wiki, error = names_of(self.registry).find(raw)
+        return error if wiki is None or error is not None else None
+
+    def wiki_suggestions(self, lang: str) -> list[Suggestion]:
+        """The short list the form's Wiki field offers (a ``<datalist>``)."""
+        return names_of(self.registry).suggestions(lang)
 
     def site_of(self, raw: str) -> tuple[str, str] | None:
         """(host, script path) of the wiki a reporter or the gadget named, for building links to

@@ -158,6 +158,23 @@ def current_language() -> str:
     return language
 
 
+def switch_language(code: str | None) -> bool:
+    """Make ``code`` the language of the session and of the rest of this request; False if it is
+    not a language the tool offers (nothing changes then).
+
+    For a language chosen in a POSTed form (the report form's own language switch, which carries
+    what was typed instead of dropping it as a ``?uselang=`` link would).
+    """
+    code = normalize_code(code)
+    if not _is_selectable(code) or code == QQX:
+        return False
+    assert code is not None
+    session[_SESSION_LANGUAGE] = code
+    g._reporting_language = code
+    flask_babel.refresh()
+    return True
+
+
 def _select_language() -> str:
     requested = normalize_code(request.args.get("uselang"))
     if _is_selectable(requested):

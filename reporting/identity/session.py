@@ -30,6 +30,7 @@ LOGIN_AT_KEY = "login_at"
 LOGIN_METHOD_KEY = "login_method"
 ROLES_DUE_KEY = "roles_due"
 SESSION_ID_KEY = "sid"  # the server-side record of this login (storage/login_sessions.py)
+DRAFT_KEY = "draft"  # the token of a report form kept while its reporter logs in (storage/form_drafts.py)
 
 clock: Callable[[], float] = time.time  # tests replace it to age sessions
 
@@ -100,14 +101,18 @@ def sign_in(user: SessionUser, method: str, roles_due: float, session_id: str) -
     """Start a fresh session for ``user``, logged in by ``method`` (``oauth`` or ``dev``).
 
     Everything from before login is dropped (no session fixation) except the
-    chosen interface language, and the CSRF token is replaced. ``roles_due``
-    is when the user's roles must be computed again; ``session_id`` names the
-    server-side record that logging out deletes.
+    chosen interface language and the token of a report form kept while
+    logging in (only its own user may take it back), and the CSRF token is
+    replaced. ``roles_due`` is when the user's roles must be computed again;
+    ``session_id`` names the server-side record that logging out deletes.
     """
     uselang = session.get("uselang")
+    draft = session.get(DRAFT_KEY)
     session.clear()
     if uselang:
         session["uselang"] = uselang
+    if isinstance(draft, str):
+        session[DRAFT_KEY] = draft
     session.permanent = True
     session[SESSION_KEY] = user.to_session()
     session[LOGIN_AT_KEY] = clock()
@@ -118,6 +123,11 @@ def sign_in(user: SessionUser, method: str, roles_due: float, session_id: str) -
 
 
 def sign_out() -> None:
+    """End the session (the interface language stays). The user it named, if any, is remembered
+    for the rest of this request (:func:`ended_session_user`)."""
+    data = session.get(SESSION_KEY)
+    if isinstance(data, dict) and isinstance(data.get("username"), str):
+        g.ended_session_user = data["username"]
     uselang = session.get("uselang")
     session.clear()
     if uselang:
@@ -133,6 +143,16 @@ def database_seemed_unavailable() -> bool:
     """Whether this request's login check met an unavailable database, so a page that reads
     nothing else (the report form on GET) can still say that sending will fail for now."""
     return bool(g.get("reporting_database_unavailable"))
+
+
+def ended_session_user() -> str | None:
+    """The user whose session this request found ended (expired, logged out elsewhere), if any:
+    a report form kept for the next login is given back to them only."""
+    data = session.get(SESSION_KEY)
+    if isinstance(data, dict) and isinstance(data.get("username"), str):
+        return str(data["username"])
+    name = g.get("ended_session_user")
+    return name if isinstance(name, str) else None
 
 
 def login_required(view: Callable) -> Callable:

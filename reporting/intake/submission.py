@@ -34,6 +34,9 @@ NON_EMERGENCY_CATEGORIES = (
 )
 CATEGORIES = EMERGENCY_CATEGORIES + NON_EMERGENCY_CATEGORIES
 HIGH_SEVERITY_CATEGORIES = frozenset({"doxing", "sexual-harassment"})
+# What happened away from any wiki (at an event, in person): naming a wiki is optional. Such a
+# report is stored with the wiki "" and routed by its category (no wiki rule matches it).
+WIKI_OPTIONAL_CATEGORIES = frozenset({"offline-or-event-safety"})
 
 MAX_REPORTED_USERS = 10
 MAX_EVIDENCE_LINKS = 50
@@ -80,6 +83,9 @@ class FieldError:
 
     @property
     def message_key(self) -> str:
+        if self.field == "category" and self.code == "required":
+            # A group of radio buttons is not "filled in": the reporter chooses what happened.
+            return "reporting-error-category-required"
         return f"reporting-error-{self.code}"
 
 
@@ -178,29 +184,21 @@ def validate_submission(
     data: Mapping[str, Any],
     normalize_wiki: Callable[[str], str | None],
     strict_fields: bool = False,
+    wiki_problem: Callable[[str], str | None] = lambda raw: None,
 ) -> tuple[Submission | None, list[FieldError]]:
     """Check everything and report every problem at once.
 
     ``normalize_wiki`` maps what the reporter gave to a known wiki's host
-    name, or None when it is not a Wikimedia wiki. ``strict_fields`` (the
-    API) refuses fields it does not know, so a client cannot believe it set
-    something (e.g. a reporter name) that the tool ignores.
+    name, or None when it is not a Wikimedia wiki; ``wiki_problem`` then
+    says why, when it is more than "unknown" (``ambiguous-wiki``: "Wikipedia"
+    alone). ``strict_fields`` (the API) refuses fields it does not know, so a
+    client cannot believe it set something (e.g. a reporter name) that the
+    tool ignores.
     """
     errors: list[FieldError] = []
     if strict_fields:
         for name in sorted(set(data) - API_FIELDS):
             errors.append(FieldError(name, "unknown-field", (name,)))
-
-    wiki_raw = data.get("wiki")
-    wiki = None
-    if not isinstance(wiki_raw, str) or not wiki_raw.strip():
-        errors.append(FieldError("wiki", "required"))
-    elif has_forbidden_controls(wiki_raw, allow_newlines=False):
-        errors.append(FieldError("wiki", "control-characters"))
-    else:
-        wiki = normalize_wiki(wiki_raw.strip())
-        if wiki is None:
-            errors.append(FieldError("wiki", "unknown-wiki", (wiki_raw.strip()[:100],)))
 
     category = data.get("category")
     if not isinstance(category, str) or not category:
@@ -209,6 +207,22 @@ def validate_submission(
     elif category not in CATEGORIES:
         errors.append(FieldError("category", "unknown-category"))
         category = None
+
+    wiki_raw = data.get("wiki", "" if category in WIKI_OPTIONAL_CATEGORIES else None)
+    wiki = None
+    if category in WIKI_OPTIONAL_CATEGORIES and (wiki_raw is None or (isinstance(wiki_raw, str)
+                                                                      and not wiki_raw.strip())):
+        wiki = ""
+    elif not isinstance(wiki_raw, str) or not wiki_raw.strip():
+        errors.append(FieldError("wiki", "required"))
+    elif has_forbidden_controls(wiki_raw, allow_newlines=False):
+        errors.append(FieldError("wiki", "control-characters"))
+    else:
+        wiki = normalize_wiki(wiki_raw.strip())
+        if wiki is None:
+            code = wiki_problem(wiki_raw.strip())
+            errors.append(FieldError("wiki", code if code in ("ambiguous-wiki", "private-wiki") else "unknown-wiki",
+                                     (wiki_raw.strip()[:100],)))
 
     users = text_lines(data.get("reported_users", []))
     if users is None:

@@ -105,6 +105,8 @@ class Intake:
     report_evidence: ReportEvidence
     submit_client: WikiClient
     synchronous: bool
+    # Why a typed wiki names no wiki, when more than "unknown" ("Wikipedia" alone is ambiguous).
+    wiki_problem: Callable[[str], str | None] = lambda raw: None
 
     def barred(self, username: str) -> Refusal | None:
         return barred_refusal(self.bar_list, username)
@@ -118,7 +120,8 @@ class Intake:
         may send it now (bar list, a misuse suspension, rate limits; the
         category decides whether it is an emergency, which is never limited
         nor suspended)."""
-        submission, errors = validate_submission(data, self.normalize_wiki, strict_fields=strict_fields)
+        submission, errors = validate_submission(data, self.normalize_wiki, strict_fields=strict_fields,
+                                                 wiki_problem=self.wiki_problem)
         if submission is None:
             return Checked(errors=errors)
         emergency = submission.severity == "emergency"

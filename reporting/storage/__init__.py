@@ -20,6 +20,7 @@ from reporting.storage.crypto import Sealer
 from reporting.storage.database import DatabaseTimeouts, make_engine
 from reporting.storage.desk_sync import DeskSyncStore
 from reporting.storage.followups import FollowupStore
+from reporting.storage.form_drafts import FormDrafts
 from reporting.storage.key_inventory import KeyInventory
 from reporting.storage.login_sessions import LoginSessions
 from reporting.storage.migrations import migrate
@@ -52,6 +53,7 @@ class Stores:
     wiki_registry: WikiRegistryStore
     login_sessions: LoginSessions
     submission_keys: SubmissionKeys
+    form_drafts: FormDrafts
     timeline: TimelineStore
     followups: FollowupStore
     case_status: CaseStatusStore
@@ -76,6 +78,7 @@ class Stores:
         return cls(engine=engine, reports=reports, outbox=OutboxStore(engine, sealer),
                    audit=AuditLog(engine), bar_list=BarList(engine, sealer),
                    wiki_registry=WikiRegistryStore(engine), submission_keys=SubmissionKeys(engine, sealer),
+                   form_drafts=FormDrafts(engine, sealer),
                    login_sessions=LoginSessions(engine, sealer), timeline=TimelineStore(engine, sealer),
                    followups=FollowupStore(engine, sealer), case_status=CaseStatusStore(engine, sealer),
                    desk_sync=DeskSyncStore(engine, sealer), periodic=PeriodicRuns(engine),

@@ -105,6 +105,11 @@ def _key_inventory(connection: Connection) -> None:
     _add_missing_columns(connection, schema.barred_users, ("name_sealed",))
 
 
+def _create_form_drafts(connection: Connection) -> None:
+    """15: report forms kept while their reporter logs in again (already there on databases created at 15)."""
+    schema.form_drafts.create(connection, checkfirst=True)
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "create tables", _create_tables),
     (2, "barred_users", _create_barred_users),
@@ -117,6 +122,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (12, "workspace: assignee and entry authors", _workspace_columns),
     (13, "misuse suspensions, audit summary and indexes", _oversight),
     (14, "key inventory, rekey progress, sealed barred names", _key_inventory),
+    (15, "form drafts", _create_form_drafts),
 )
 
 

@@ -233,6 +233,21 @@ submission_keys = Table(
     **_MYSQL,
 )
 
+# A report form kept while its reporter logs in again (the session ended before it was sent):
+# sealed, bound to a random token kept in the session cookie, never to a name, and kept for
+# ``form_drafts.KEEP`` (2 hours). ``user_hash`` (Sealer.index_hash) is the user whose session
+# ended, when known: only they get it back.
+form_drafts = Table(
+    "form_drafts",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_hash", String(64), nullable=True),
+    Column("body", _SEALED, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Index("ix_form_drafts_expiry", "expires_at"),
+    **_MYSQL,
+)
+
 # What the reporter added to a case after sending it: follow-ups (text and
 # evidence links) and the withdrawal (an optional reason), sealed like the
 # report. Each reaches the desk through its own outbox row; ``marker`` is

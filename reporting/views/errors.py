@@ -49,15 +49,18 @@ def unavailable_response():
     return render_template("error.html", message_key="reporting-error-unavailable"), 503, UNAVAILABLE_HEADERS
 
 
+def http_error_response(error: HTTPException):
+    """The page (or API body) for an HTTP error; also the fallback of views' own error handlers."""
+    code, key = _KNOWN.get(error.code or 500, ("error", "reporting-error-generic"))
+    if error.code == 403 and error.description == "csrf":
+        code, key = "csrf", "reporting-error-csrf"
+    if request.path.startswith("/api/"):
+        return api_error(error.code or 500, code, key)
+    return render_template("error.html", message_key=key), error.code or 500
+
+
 def init_app(app: Flask) -> None:
-    @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException):
-        code, key = _KNOWN.get(error.code or 500, ("error", "reporting-error-generic"))
-        if error.code == 403 and error.description == "csrf":
-            code, key = "csrf", "reporting-error-csrf"
-        if request.path.startswith("/api/"):
-            return api_error(error.code or 500, code, key)
-        return render_template("error.html", message_key=key), error.code or 500
+    app.errorhandler(HTTPException)(http_error_response)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

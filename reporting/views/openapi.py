@@ -59,9 +59,12 @@ def openapi_document() -> dict[str, Any]:
     new_report = {
         "type": "object",
         "additionalProperties": False,
-        "required": ["wiki", "category"],
+        "required": ["category"],
         "properties": {
-            "wiki": {"type": "string", "description": "Host name of the wiki, e.g. en.wikipedia.org"},
+            "wiki": {"type": "string", "description": (
+                "The wiki: a host (en.wikipedia.org), an address on it, a database name (enwiki), an "
+                "interwiki prefix (commons) or its name (English Wikipedia). Stored as the host. Required "
+                "except for category 'offline-or-event-safety' (then stored as \"\").")},
             "category": {"type": "string", "enum": list(CATEGORIES)},
             "reported_users": {"type": "array", "maxItems": MAX_REPORTED_USERS, "items": {"type": "string"}},
             "evidence": {"type": "array", "maxItems": MAX_EVIDENCE_LINKS, "items": {"type": "string"},

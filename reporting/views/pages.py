@@ -3,7 +3,12 @@
 The report form never loses what was typed: refused, rate limited or met
 by an unreachable database (503), it is shown again with every field, and
 with its one-time submission id, so sending it again cannot file the
-report twice (:class:`reporting.intake.submit.SubmissionKey`).
+report twice (:class:`reporting.intake.submit.SubmissionKey`). Its language
+switch is a button of the form itself (a POST carrying every field, never a
+link that would reload it empty). Sent after the session ended, it is kept
+sealed while the reporter logs in again (:mod:`reporting.storage.form_drafts`)
+and then shown again, filled, to be reviewed and sent: never sent unseen,
+since the person logging in may not be the one who typed it.
 """
 from __future__ import annotations
 
@@ -11,8 +16,9 @@ import logging
 from dataclasses import dataclass
 from typing import cast
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from markupsafe import Markup
+from werkzeug.exceptions import Forbidden
 from werkzeug.wrappers import Response
 
 from reporting.cases.lifecycle import Cases
@@ -20,11 +26,13 @@ from reporting.cases.misuse import Standing
 from reporting.evidence.checks import LinkCheck, check_links
 from reporting.evidence.service import Evidence
 from reporting.evidence.types import ResolvedLink
-from reporting.i18n import current_language
+from reporting.i18n import current_language, switch_language
 from reporting.identity.session import (
+    DRAFT_KEY,
     SessionUser,
     current_user,
     database_seemed_unavailable,
+    ended_session_user,
     logged_in_user,
     login_required,
 )
@@ -43,7 +51,7 @@ from reporting.storage import Stores
 from reporting.storage.database import is_unavailable
 from reporting.storage.submission_keys import EarlierSubmission
 from reporting.views.case_pages import render_case
-from reporting.views.errors import UNAVAILABLE_HEADERS
+from reporting.views.errors import UNAVAILABLE_HEADERS, http_error_response
 from reporting.views.evidence import refusal_message
 from reporting.views.forms import (
     BadBody,
@@ -74,11 +82,23 @@ class PreviewProblem:
     params: tuple[int, ...] = ()
 
 
+# The form's fields as a draft keeps them (the submission id too: sent again, it is one report).
+_DRAFT_FIELDS = ("submission_id", "wiki", "category", "reported_users", "evidence", "description",
+                 "share_with_functionaries")
+
+# Where a field's error in the summary at the top of the form leads (its first control).
+FIELD_ANCHORS = {"category": f"category-{EMERGENCY_CATEGORIES[0]}", "wiki": "wiki", "evidence": "evidence",
+                 "reported_users": "reported_users", "description": "description",
+                 "share_with_functionaries": "share_with_functionaries"}
+
+
 def _render_form(form: SubmissionForm, status: int = 200, refusal: Refusal | None = None,
                  preview: list[ResolvedLink] | None = None, preview_problem: PreviewProblem | None = None,
                  retry_after: int | None = None, unavailable: bool = False,
-                 standing: Standing | None = None) -> tuple[str, int, dict[str, str]]:
-    """``standing``: the reporter's misuse standing, for the warning or suspension notice."""
+                 standing: Standing | None = None,
+                 notice: str | None = None) -> tuple[str, int, dict[str, str]]:
+    """``standing``: the reporter's misuse standing, for the warning or suspension notice;
+    ``notice``: ``draft-restored`` when the form is one kept across a login."""
     retry_after = retry_after or (refusal.retry_after if refusal else None)
     headers = {"Retry-After": str(retry_after)} if retry_after else {}
     if unavailable:
@@ -92,10 +112,29 @@ def _render_form(form: SubmissionForm, status: int = 200, refusal: Refusal | Non
         unavailable=unavailable,
         preview_problem=preview_problem,
         standing=standing,
+        notice=notice,
+        field_anchors=FIELD_ANCHORS,
+        language_form="report-form",
         emergency_categories=EMERGENCY_CATEGORIES,
         other_categories=NON_EMERGENCY_CATEGORIES,
         limits={"users": MAX_REPORTED_USERS, "links": MAX_EVIDENCE_LINKS, "description": MAX_DESCRIPTION_CHARS},
     ), status, headers
+
+
+# Sent by static/report-form.js with its link checks (a request no person made by pressing a button).
+BACKGROUND_CHECK_HEADER = "X-Background-Check"
+
+
+def _same_origin() -> bool:
+    """Whether the browser says this request comes from one of the tool's own pages.
+
+    ``Sec-Fetch-Site`` first: our pages send no referrer, so a form's ``Origin`` is "null".
+    """
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site == "same-origin"
+    origin = request.headers.get("Origin")
+    return origin is not None and origin.rstrip("/") == request.host_url.rstrip("/")
 
 
 def _barred_page() -> tuple[str, int]:
@@ -130,6 +169,10 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence, cases: 
             return Markup("{}").format(ref)
         return Markup('{}-<wbr><span class="ref__code">{}</span>').format(prefix, rest)
 
+    @bp.context_processor
+    def _wiki_suggestions() -> dict[str, object]:
+        return {"wiki_suggestions": lambda: evidence.wiki_suggestions(current_language())}
+
     @bp.route("/")
     def index() -> Page:
         return render_template("index.html", user=current_user())
@@ -144,6 +187,7 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence, cases: 
             # The reporter may write the report now; sending checks again.
             return _render_form(form, 503, unavailable=True)
         try:
+            restored = _restore_draft(form, logged_in_user().username)
             # One query, for the misuse notice (warned or suspended): the reporter should read it
             # before writing, not after sending.
             standing = intake.standing(logged_in_user().username)
@@ -152,10 +196,22 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence, cases: 
                 raise
             log.warning("the database is unavailable; the report form says so", exc_info=True)
             return _render_form(form, 503, unavailable=True)
-        return _render_form(form, standing=standing)
+        return _render_form(form, standing=standing, notice="draft-restored" if restored else None)
+
+    def _restore_draft(form: SubmissionForm, username: str) -> bool:
+        """Fill ``form`` with the draft this session kept before its login (once); whether it did."""
+        token = session.get(DRAFT_KEY)
+        fields = stores.form_drafts.take(token, username) if isinstance(token, str) else None
+        session.pop(DRAFT_KEY, None)  # only now: with the database down, the draft waits for the next try
+        if fields is None:
+            return False
+        for name in _DRAFT_FIELDS:
+            value = fields.get(name)
+            if isinstance(value, type(getattr(form, name))):
+                setattr(form, name, value)
+        return True
 
     @bp.route("/report", methods=["POST"])
-    @login_required
     def submit_report() -> Page:
         try:
             check_form_encoding(request)
@@ -163,17 +219,59 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence, cases: 
             return render_template("error.html", message_key=error.message_key), error.status
         form = form_from_request(request)
         try:
-            return _submit(form, logged_in_user())
+            user = current_user()
+            if user is None:
+                if request.headers.get(BACKGROUND_CHECK_HEADER):
+                    abort(403)  # the page's script checking links: it says "log in again"
+                return _keep_for_login(form)
+            return _submit(form, user)
         except Exception as error:
             if not is_unavailable(error):
                 raise
             log.warning("the database is unavailable; the report form is shown again", exc_info=True)
             return _render_form(form, 503, unavailable=True)
 
+    @bp.errorhandler(Forbidden)
+    def _forbidden(error: Forbidden) -> Page:
+        """A report sent after the session cookie was gone fails the CSRF check (the cookie held
+        the token): keep it for the login instead of an error page that drops it. Only a POST the
+        browser says came from our own page (:func:`_same_origin`) is kept, never one another
+        site made; a background link check is never kept."""
+        if (request.endpoint == "pages.submit_report" and error.description == "csrf"
+                and current_user() is None and _same_origin() and not request.headers.get(BACKGROUND_CHECK_HEADER)):
+            try:
+                check_form_encoding(request)
+            except BadBody:
+                return cast("Page", http_error_response(error))
+            form = form_from_request(request)
+            try:
+                return _keep_for_login(form)
+            except Exception as failure:
+                if not is_unavailable(failure):
+                    raise
+                # Nothing can be kept: show the form again, filled (with a new session's token).
+                log.warning("the database is unavailable; the report form is shown again", exc_info=True)
+                return _render_form(form, 503, unavailable=True)
+        return cast("Page", http_error_response(error))
+
+    def _keep_for_login(form: SubmissionForm) -> Response:
+        """The session ended before the form was sent: keep it sealed, log in, show it again."""
+        username = ended_session_user()
+        old_token = session.get(DRAFT_KEY)
+        if isinstance(old_token, str):
+            stores.form_drafts.take(old_token, username or "")  # one kept form per session
+        fields = {name: getattr(form, name) for name in _DRAFT_FIELDS}
+        session[DRAFT_KEY] = stores.form_drafts.keep(fields, username)
+        return redirect(url_for("auth.login", returnto=url_for("pages.report_form")), code=303)
+
     def _submit(form: SubmissionForm, user: SessionUser) -> Page:
         if intake.barred(user.username):
             return _barred_page()
         standing = intake.standing(user.username)
+        if request.form.get("action") == "language":
+            # The form's own language switch: the same form, every field kept, in the new language.
+            switch_language(request.form.get("uselang"))
+            return _render_form(form, standing=standing)
         if request.form.get("action") == "check":
             # "Check the links" without JavaScript: resolve and show, store nothing.
             return _check_links_page(evidence, throttle, form, user.username, standing)

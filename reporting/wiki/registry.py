@@ -21,7 +21,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from urllib.parse import urlsplit
 
 __all__ = [
@@ -182,6 +182,9 @@ class Wiki:
     lang: str | None
     closed: bool = False
     private: bool = False
+    # The wiki's own name for itself (sitematrix ``sitename``: "Wikipedia", "ويكيبيديا", "Meta");
+    # a name, not part of which wiki it is.
+    sitename: str | None = field(default=None, compare=False)
 
     @property
     def script_path(self) -> str:
@@ -237,10 +240,13 @@ class WikiRegistry:
         sites: dict[str, Wiki] | None,
         languages: frozenset[str] | None,
         extra: dict[str, _ExtraWiki] | None = None,
+        language_names: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
         self._sites = sites
         self._languages = languages
         self._extra: dict[str, _ExtraWiki] = dict(extra or {})
+        # Language code -> its names in the sitematrix (the autonym, the English name).
+        self._language_names: dict[str, tuple[str, ...]] = dict(language_names or {})
 
     # -- construction -------------------------------------------------------------------------
 
@@ -261,6 +267,7 @@ class WikiRegistry:
             raise ValueError("not a sitematrix response")  # noqa: TRY004 - callers catch ValueError
         sites: dict[str, Wiki] = {}
         languages: set[str] = set()
+        language_names: dict[str, tuple[str, ...]] = {}
 
         def add(site: object, lang: str | None) -> None:
             if not isinstance(site, dict) or not isinstance(site.get("url"), str):
@@ -274,6 +281,7 @@ class WikiRegistry:
             if parts.netloc != host or normalize_host(host) != host or host in sites:
                 return
             dbname = site.get("dbname") if isinstance(site.get("dbname"), str) else None
+            sitename = site.get("sitename") if isinstance(site.get("sitename"), str) else None
             sites[host] = Wiki(
                 host=host,
                 dbname=dbname,
@@ -281,6 +289,7 @@ class WikiRegistry:
                 lang=lang,
                 closed=_flag(site.get("closed")),
                 private=_flag(site.get("private")),
+                sitename=sitename,
             )
 
         for key, group in matrix.items():
@@ -289,6 +298,10 @@ class WikiRegistry:
                 lang = code if isinstance(code, str) else None
                 if lang:
                     languages.add(lang)
+                    names = tuple(dict.fromkeys(
+                        name for name in (group.get("name"), group.get("localname")) if isinstance(name, str) and name))
+                    if names:
+                        language_names[lang] = names
                 for site in group.get("site") or []:
                     add(site, lang)
         for site in matrix.get("specials") or []:
@@ -296,7 +309,7 @@ class WikiRegistry:
             add(site, lang if isinstance(lang, str) else None)
         if not sites:
             raise ValueError("sitematrix lists no wiki")
-        return cls(sites, frozenset(languages))
+        return cls(sites, frozenset(languages), language_names=language_names)
 
     def with_extra(self, extra: dict[str, str]) -> WikiRegistry:
         """Return a registry that also accepts operator-registered wikis (host -> API URL).
@@ -322,7 +335,7 @@ class WikiRegistry:
             merged[host] = _ExtraWiki(
                 Wiki(host=host, dbname=None, api_url=api_url, lang=None), port
             )
-        return WikiRegistry(self._sites, self._languages, merged)
+        return WikiRegistry(self._sites, self._languages, merged, self._language_names)
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -438,6 +451,10 @@ class WikiRegistry:
             return code in self._languages
         return code != "www" and bool(_LANG_CODE.match(code))
 
+    def language_names(self) -> dict[str, tuple[str, ...]]:
+        """Language code -> its names from the sitematrix (autonym, English name); empty when built in."""
+        return dict(self._language_names)
+
     def wikis(self) -> list[Wiki]:
         """Every wiki listed by the sitematrix and every operator-registered wiki."""
         listed = list(self._sites.values()) if self._sites is not None else []
@@ -454,6 +471,7 @@ class WikiRegistry:
                 if self._sites is None
                 else [asdict(wiki) for wiki in sorted(self._sites.values(), key=lambda w: w.host)],
                 "languages": None if self._languages is None else sorted(self._languages),
+                "language_names": {code: list(names) for code, names in sorted(self._language_names.items())},
             },
             ensure_ascii=False,
             sort_keys=True,
@@ -475,11 +493,16 @@ class WikiRegistry:
                 lang=item.get("lang"),
                 closed=bool(item.get("closed", False)),
                 private=bool(item.get("private", False)),
+                sitename=item["sitename"] if isinstance(item.get("sitename"), str) else None,
             )
             if normalize_host(wiki.host) != wiki.host:
                 raise ValueError(f"bad host in stored registry: {wiki.host!r}")
             sites[wiki.host] = wiki
-        return cls(sites, frozenset(data.get("languages") or ()))
+        stored_names = data.get("language_names")
+        language_names = {code: tuple(name for name in names if isinstance(name, str))
+                          for code, names in stored_names.items() if isinstance(names, list)} \
+            if isinstance(stored_names, dict) else {}
+        return cls(sites, frozenset(data.get("languages") or ()), language_names=language_names)
 
 
 def _flag(value: object) -> bool:

@@ -166,13 +166,14 @@ def test_typed_values_in_errors_are_isolated(tmp_path: Path) -> None:
     client, token = client_in(tmp_path, "ar")
     html = client.post("/report", data={"csrf_token": token, "wiki": "evil.example", "category": "harassment",
                                         "reported_users": "A[b]"}).get_data(as_text=True)
-    assert "«<bdi>evil.example</bdi>» ليس ويكي تابعًا لويكيميديا" in html
+    assert "«<bdi>evil.example</bdi>» ليس ويكي نعرفه من ويكيات ويكيميديا" in html
     assert "«<bdi>A[b]</bdi>» لا يمكن أن يكون اسم مستخدم." in html
 
 
 QQX_EXPECTED = {
     "start": ["(reporting-index-heading)", "(reporting-nav-logged-in-as: <bdi>Alice</bdi>)"],
-    "form": ["(reporting-form-title)", "(reporting-form-evidence-help: 50)", 'placeholder="(reporting-form-wiki-placeholder)"'],
+    "form": ["(reporting-form-title)", "(reporting-form-evidence-help: 50)", "(reporting-form-wiki-help)",
+             'list="wiki-suggestions"'],
     "refused": ["(reporting-form-has-errors: 3)", "(reporting-error-unknown-wiki: <bdi>evil.example</bdi>)",
                 "(reporting-error-media-link)"],
     "receipt": ["(reporting-receipt-heading)", "(reporting-receipt-reference)", "(reporting-report-evidence-count: 2)"],
