@@ -192,3 +192,74 @@ def test_the_start_up_check_costs_one_small_read(tmp_path):
         assert stores.key_inventory.recorded() == [sealer.primary_key_id]
     per_check = (time.perf_counter() - started) / 100
     assert per_check < 0.05, f"{per_check * 1000:.2f} ms per start-up check"  # 3 ms here; no table is scanned
+
+
+def suspend_by_declines(app, username: str) -> list[str]:
+    """Five of ``username``'s reports declined as manifestly unfounded in the workspace, and the
+    visit that records the suspension."""
+    client, token, _ = submit(app, username)
+    refs = [submit(app, username)[2].get_json()["ref"] for _ in range(5)]
+    staff = app.test_client()
+    staff_token = login(staff, "Tess", "staff")
+    for ref in refs:
+        response = staff.patch(f"/api/v1/queue/{ref}", json={"status": "declined", "reason": "No policy broken.",
+                                                              "unfounded": True},
+                               headers={"X-CSRF-Token": staff_token})
+        assert response.status_code == 200, response.get_json()
+    assert 'id="misuse-suspended"' in client.get("/reports").get_data(as_text=True)
+    return refs
+
+
+def test_a_suspended_reporter_stays_suspended_and_old_drafts_go(tmp_path, database_url):
+    old_key, new_key = generate_key(), generate_key()
+    first = make_app(tmp_path, database_url, encryption_key=old_key, **{"rate_limit.per_day": 100})
+    refs = suspend_by_declines(first, "Alice")
+    stores = first.extensions["reporting"].stores
+    stores.form_drafts.keep({"description": "Half written."}, "Bob")
+    [suspension] = rows(first, schema.misuse_suspensions)
+    assert suspension.reporter_hash == Sealer(old_key).index_hash("Alice")
+    stores.engine.dispose()
+
+    rotated = make_app(tmp_path, database_url, encryption_key=new_key, encryption_old_keys=[old_key])
+    fresh_token = rotated.extensions["reporting"].stores.form_drafts.keep({"description": "New."}, "Carol")
+    result = rekey(rotated)
+    assert result.exit_code == 0, result.output
+    assert "misuse_suspensions: done (1 changed" in result.output and "form_drafts: done (1 changed" in result.output
+    rotated.extensions["reporting"].stores.engine.dispose()
+
+    app = make_app(tmp_path, database_url, encryption_key=new_key, **{"rate_limit.per_day": 100})
+    [suspension] = rows(app, schema.misuse_suspensions)
+    assert suspension.reporter_hash == Sealer(new_key).index_hash("Alice")
+    assert suspension.report_id is not None and suspension.lifted_at is None
+    # Still suspended from non-emergency reporting; emergencies still open; others unaffected.
+    _, _, refused = submit(app, "Alice")
+    assert refused.status_code == 403 and refused.get_json()["errors"][0]["code"] == "suspended"
+    assert submit(app, "Alice", {**REPORT, "category": "threat-of-violence"})[2].status_code == 201
+    assert submit(app, "Bob")[2].status_code == 201
+    # Trust & Safety still find it by the case that started it.
+    staff = app.test_client()
+    login(staff, "Tess", "staff")
+    assert refs[-1] in staff.get("/queue/suspensions").get_data(as_text=True)
+    # The draft under the old key is gone (its token's hash cannot be made again); the new one stays.
+    [draft] = rows(app, schema.form_drafts)
+    assert Sealer.sealed_key_id(draft.body) == Sealer(new_key).primary_key_id
+    assert app.extensions["reporting"].stores.form_drafts.take(fresh_token, "Carol") == {"description": "New."}
+
+
+def test_a_suspension_whose_reporter_is_nowhere_keeps_the_old_key_until_forgotten(tmp_path):
+    database_url = f"sqlite:///{tmp_path / 'reports.sqlite3'}"
+    old_key, new_key = generate_key(), generate_key()
+    first = app_with(tmp_path, database_url, old_key)
+    now = utcnow()
+    with first.extensions["reporting"].stores.engine.begin() as connection:
+        connection.execute(schema.misuse_suspensions.insert().values(
+            reporter_hash=Sealer(old_key).index_hash("Nobody Knows"), report_id=None, trigger_audit_id=1,
+            started_at=now, ends_at=now + timedelta(days=30), counted_until=now))
+    app = app_with(tmp_path, database_url, new_key, [old_key])
+    result = rekey(app)
+    assert result.exit_code == 1 and "misuse_suspensions: done (0 changed, 1 left" in result.output
+    with pytest.raises(ConfigError):
+        app_with(tmp_path, database_url, new_key)
+    assert rekey(app, "--forget-unmatched").exit_code == 0
+    assert rows(app, schema.misuse_suspensions) == []
+    app_with(tmp_path, database_url, new_key)

@@ -4,7 +4,7 @@ Removing a key used to un-bar barred users silently (their hashes were made
 with it) and hide old reports from their reporters. This re-seals every
 sealed value (reports, follow-ups, timeline messages, barred names) and
 makes every keyed hash that can be made again (a report's reporter, a barred
-name) under the current key, then removes the old keys from the
+name, a misuse suspension's reporter) under the current key, then removes the old keys from the
 :mod:`key inventory <reporting.storage.key_inventory>`, after which the tool
 starts without them.
 
@@ -18,7 +18,17 @@ What it cannot make again, and why that is safe: login sessions and
 idempotency keys are hashes of values never stored (a session id, a client's
 key). Under a removed key they simply stop matching: the user logs in again;
 a submission repeated with a key from before the removal (they live 24 hours)
-is stored as a new report.
+is stored as a new report. Report forms kept across a login (``form_drafts``)
+are sealed under a keyed hash of a token only the browser holds, so they
+cannot be moved either: those under an old key are deleted. They live two
+hours at most and only spare retyping; a reporter whose draft is dropped sees
+the empty form after logging in, as when a draft expires.
+
+A misuse suspension holds only its reporter's keyed hash: the name comes from
+the case that started it (its sealed report), else from the names the
+database holds, like a bar's. Without it the suspension could not find its
+reporter after the old key is removed, and a suspended reporter would be
+free again.
 
 Names come from the sealed values themselves: a report holds its reporter's
 name (kept through the retention purge for this reason), a bar its sealed
@@ -45,6 +55,8 @@ from reporting.storage.database import utcnow
 from reporting.storage.key_inventory import KeyInventory
 
 BATCH = 200
+#: Steps keyed by hashes that rekeying changes or deletes (short lists): always run whole, no progress kept.
+_WHOLE = frozenset({"barred_users", "form_drafts"})
 #: The reporter hash of a purged case whose reporter no key can find any more (``forget_unmatched``).
 NO_REPORTER = "-"
 
@@ -86,12 +98,16 @@ class Rekey:
         """Every step, in batches; the old keys are retired only when nothing depends on them."""
         steps: tuple[tuple[str, Step], ...] = (
             ("reports", self._report_rows), ("followups", self._sealed_rows(schema.followups)),
-            ("case_events", self._sealed_rows(schema.case_events)), ("barred_users", self._bar_rows))
+            ("case_events", self._sealed_rows(schema.case_events)), ("barred_users", self._bar_rows),
+            ("misuse_suspensions", self._suspension_rows), ("form_drafts", self._draft_rows))
         result = RekeyResult([self._run_step(name, step, progress, forget_unmatched) for name, step in steps])
         if result.unmatched == 0:
             result.retired = self.inventory.retire(self.sealer.primary_key_id)
-            with self.engine.begin() as connection:
-                connection.execute(delete(schema.rekey_progress))
+        # A run that got to the end forgets its progress: the kept progress is for resuming an
+        # interrupted run only. One that left rows unmatched must look at them again next time
+        # (with --forget-unmatched, say) instead of resuming after them.
+        with self.engine.begin() as connection:
+            connection.execute(delete(schema.rekey_progress))
         return result
 
     # -- the loop ----------------------------------------------------------
@@ -112,7 +128,7 @@ class Rekey:
                     break
                 step(connection, rows, result, forget_unmatched)
                 last = rows[-1].row_key
-                if name != "barred_users":  # a short list, keyed by hashes that rekeying changes: always whole
+                if name not in _WHOLE:
                     self._save_progress(connection, name, last)
             result.done += len(rows)
             if progress is not None:
@@ -131,12 +147,22 @@ class Rekey:
             return table, (select(table.c.id.label("row_key"), table.c.sealed, reports.c.ref)
                            .join(reports, reports.c.id == table.c.report_id)
                            .where(table.c.sealed.is_not(None)).order_by(table.c.id)), table.c.id
+        if name == "misuse_suspensions":
+            suspensions = schema.misuse_suspensions
+            return suspensions, (select(suspensions.c.id.label("row_key"), suspensions.c.reporter_hash,
+                                        reports.c.ref, reports.c.sealed)
+                                 .outerjoin(reports, reports.c.id == suspensions.c.report_id)
+                                 .order_by(suspensions.c.id)), suspensions.c.id
+        if name == "form_drafts":
+            drafts = schema.form_drafts
+            return drafts, (select(drafts.c.token_hash.label("row_key"), drafts.c.body)
+                            .order_by(drafts.c.token_hash)), drafts.c.token_hash
         bars = schema.barred_users
         return bars, (select(bars.c.username_hash.label("row_key"), bars.c.name_sealed)
                       .order_by(bars.c.username_hash)), bars.c.username_hash
 
     def _resume_point(self, name: str) -> Any:
-        if name == "barred_users":
+        if name in _WHOLE:
             return ""
         progress = schema.rekey_progress
         with self.engine.connect() as connection:
@@ -229,6 +255,38 @@ class Rekey:
                 connection.execute(update(bars).where(bars.c.username_hash == row.row_key)
                                    .values(username_hash=new_hash, name_sealed=sealed_name))
             result.changed += 1
+
+    def _suspension_rows(self, connection: Connection, rows: list[Any], result: StepResult,
+                         forget_unmatched: bool) -> None:
+        """A suspension's reporter hash made again from its case's reporter (or a known name)."""
+        suspensions = schema.misuse_suspensions
+        for row in rows:
+            name = None
+            if row.sealed is not None:
+                with contextlib.suppress(SealedValueError):
+                    name = (self.sealer.open(row.sealed, row.ref).get("reporter") or {}).get("username")
+            name = name or self._name_of(connection, row.reporter_hash)
+            if name is None:
+                if forget_unmatched:  # nobody can be matched to it once the key is gone: what removal would do
+                    connection.execute(delete(suspensions).where(suspensions.c.id == row.row_key))
+                    result.changed += 1
+                else:
+                    result.unmatched += 1
+                continue
+            new_hash = self.sealer.index_hash(name)
+            if new_hash != row.reporter_hash:
+                connection.execute(update(suspensions).where(suspensions.c.id == row.row_key)
+                                   .values(reporter_hash=new_hash))
+                result.changed += 1
+
+    def _draft_rows(self, connection: Connection, rows: list[Any], result: StepResult, _forget: bool) -> None:
+        """Drafts under an old key are deleted (see the module's docstring): their token's hash
+        cannot be made again, so no one could take them back once the key is removed."""
+        drafts = schema.form_drafts
+        for row in rows:
+            if Sealer.sealed_key_id(row.body) != self.sealer.primary_key_id:
+                connection.execute(delete(drafts).where(drafts.c.token_hash == row.row_key))
+                result.changed += 1
 
     # -- names for hashes that carry none ------------------------------------------
 
