@@ -62,8 +62,9 @@ def test_routing_that_could_send_an_emergency_to_a_local_queue_is_refused(tmp_pa
 
 
 def test_routing_with_emergencies_caught_first_may_use_local_queues(tmp_path):
-    build(tmp_path, **{"delivery.rules": [EMERGENCIES_TO_A_DESK, DE_TO_LOCAL]})
-    build(tmp_path, **{"delivery.rules": [EMERGENCIES_TO_A_DESK], "delivery.default": "local:functionaries"})
+    # Two deployments (each build has its own encryption key, and a database remembers its keys).
+    build(tmp_path / "one", **{"delivery.rules": [EMERGENCIES_TO_A_DESK, DE_TO_LOCAL]})
+    build(tmp_path / "two", **{"delivery.rules": [EMERGENCIES_TO_A_DESK], "delivery.default": "local:functionaries"})
 
 
 @pytest.mark.parametrize(("groups", "default", "warned"), [
