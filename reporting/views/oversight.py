@@ -9,11 +9,13 @@
   (:mod:`reporting.cases.misuse`), each listed by the case whose decline
   started it, with a "lift" button (a CSRF-checked POST).
 
-Only the ``trust-and-safety`` role may open them. Everyone else, logged in
-or not, gets the same 404 as for a page that does not exist, like the rest
-of the functionaries' workspace: these pages must not even tell that they
-exist. The role is read from the session user on every request, where the
-login blueprint refreshes it from meta when due.
+Only the ``trust-and-safety`` role may open them. Everyone else gets what
+any other path under ``/queue/`` gives them, like the rest of the
+functionaries' workspace: anonymous visitors the login (then back here), a
+logged-in user without the role the same 404 as for a page that does not
+exist. These pages must not even tell that they exist. The role is read
+from the session user on every request, where the login blueprint
+refreshes it from meta when due.
 
 Why suspensions show a case and not a name: the tool stores no name for a
 suspension (only the keyed hash, like the bar list), and Trust & Safety
@@ -37,7 +39,7 @@ from reporting.cases.stats import MIN_CELL, median_seconds, suppress
 from reporting.cases.statuses import ORDER
 from reporting.i18n import babel_locale, current_language
 from reporting.identity.roles import TRUST_AND_SAFETY
-from reporting.identity.session import SessionUser, current_user
+from reporting.identity.session import SessionUser, current_user, logged_in_user, login_required
 from reporting.identity.usernames import canonical_username
 from reporting.intake.submission import CATEGORIES
 from reporting.storage.audit_review import AuditReview
@@ -53,14 +55,14 @@ DEFAULT_STATS_WEEKS = 12
 
 
 def trust_and_safety_only(view: Callable[..., Any]) -> Callable[..., Any]:
-    """404 unless the session user has the trust-and-safety role (checked on every request)."""
+    """The login for anonymous visitors (as every ``/queue/`` path); 404 unless the session user
+    has the trust-and-safety role (checked on every request)."""
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        user = current_user()
-        if user is None or TRUST_AND_SAFETY not in user.roles:
+        if TRUST_AND_SAFETY not in logged_in_user().roles:
             abort(404)
         return view(*args, **kwargs)
-    return wrapper
+    return login_required(wrapper)
 
 
 def _trust_and_safety_user() -> SessionUser:
