@@ -7,6 +7,7 @@ trail of a case is Trust & Safety's alone (404 for everyone else).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from flask import Blueprint, jsonify, request
@@ -104,6 +105,15 @@ def _errors(outcome: Outcome) -> Any:
                            for e in outcome.errors]), 422
 
 
+@dataclass(frozen=True)
+class _Posted:
+    """A write to a case the viewer may see, with the request's JSON object."""
+
+    viewer: Viewer
+    meta: CaseMeta
+    data: dict[str, Any]
+
+
 def _not_found() -> Any:
     return api_error(404, "not-found", "reporting-error-not-found")
 
@@ -119,6 +129,18 @@ def create_blueprint(workspace: Workspace) -> Blueprint:
     def whole_case(viewer: Viewer, ref: str) -> Any:
         case = workspace.open(viewer, ref) if has_workspace(viewer.roles) and looks_like_reference(ref) else None
         return jsonify(case_json(case, viewer)) if case is not None else _not_found()
+
+    def posted(ref: str) -> _Posted | Any:
+        """The case and body of a write, or the refusal: 404 (as for an unknown case) before the body is read."""
+        viewer = current_viewer()
+        meta = meta_of(viewer, ref)
+        if meta is None:
+            return _not_found()
+        try:
+            data = read_json_body(request)
+        except BadBody as error:
+            return api_error(error.status, error.code, error.message_key)
+        return _Posted(viewer, meta, data)
 
     @bp.get("")
     @api_login_required
@@ -143,37 +165,28 @@ def create_blueprint(workspace: Workspace) -> Blueprint:
     @bp.patch("/<ref>")
     @api_login_required
     def change_case(ref: str) -> Any:
-        viewer = current_viewer()
-        meta = meta_of(viewer, ref)
-        if meta is None:
-            return _not_found()
-        try:
-            data = read_json_body(request)
-        except BadBody as error:
-            return api_error(error.status, error.code, error.message_key)
-        change, errors = validate_change(data, strict_fields=True)
+        found = posted(ref)
+        if not isinstance(found, _Posted):
+            return found
+        change, errors = validate_change(found.data, strict_fields=True)
         if change is None:
             return _errors(Outcome(errors=errors))
-        outcome = workspace.change(viewer, meta, change)
+        outcome = workspace.change(found.viewer, found.meta, change)
         if not outcome.ok:
             return _errors(outcome)
-        return whole_case(viewer, meta.ref)
+        return whole_case(found.viewer, found.meta.ref)
 
     @bp.post("/<ref>/notes")
     @api_login_required
     def add_note(ref: str) -> Any:
-        viewer = current_viewer()
-        meta = meta_of(viewer, ref)
-        if meta is None:
-            return _not_found()
-        try:
-            data = read_json_body(request)
-        except BadBody as error:
-            return api_error(error.status, error.code, error.message_key)
-        outcome = workspace.add_note(viewer, meta, data, strict_fields=True)
+        found = posted(ref)
+        if not isinstance(found, _Posted):
+            return found
+        outcome = workspace.add_note(found.viewer, found.meta, found.data, strict_fields=True)
         if not outcome.ok:
             return _errors(outcome)
-        return jsonify(note={"author": viewer.username, "text": str(data["text"]).replace("\r\n", "\n").strip()}), 201
+        text = str(found.data["text"]).replace("\r\n", "\n").strip()
+        return jsonify(note={"author": found.viewer.username, "text": text}), 201
 
     @bp.get("/<ref>/audit")
     @api_login_required
