@@ -123,14 +123,20 @@ def create_blueprint(workspace: Workspace) -> Blueprint:
             return None
         return {key: value for key, value in request.form.items() if key != "csrf_token"}
 
+    def posted(ref: str) -> tuple[Viewer, CaseMeta, dict[str, str] | None]:
+        """Who posts, to which case (404 unless they may act on it) and the form (None: not a form, 400)."""
+        viewer = viewer_with_workspace()
+        return viewer, case_meta(viewer, ref), read_form()
+
+    def bad_form() -> Page:
+        return render_template("error.html", message_key="reporting-error-bad-request"), 400
+
     @bp.post("/queue/<ref>/assign")
     @login_required
     def assign(ref: str) -> Page:
-        viewer = viewer_with_workspace()
-        meta = case_meta(viewer, ref)
-        form = read_form()
+        viewer, meta, form = posted(ref)
         if form is None:
-            return render_template("error.html", message_key="reporting-error-bad-request"), 400
+            return bad_form()
         change, errors = validate_change({"assignee": "me" if form.get("assignee") == "me" else None}, False)
         assert change is not None and not errors
         workspace.change(viewer, meta, change)
@@ -139,11 +145,9 @@ def create_blueprint(workspace: Workspace) -> Blueprint:
     @bp.post("/queue/<ref>/status")
     @login_required
     def change_status(ref: str) -> Page:
-        viewer = viewer_with_workspace()
-        meta = case_meta(viewer, ref)
-        form = read_form()
+        viewer, meta, form = posted(ref)
         if form is None:
-            return render_template("error.html", message_key="reporting-error-bad-request"), 400
+            return bad_form()
         data = {"status": form.get("status", ""), "message_to_reporter": form.get("message_to_reporter", ""),
                 "reason": form.get("reason", ""), "unfounded": form.get("unfounded") == "1"}
         change, errors = validate_change(data, strict_fields=False)
@@ -158,11 +162,9 @@ def create_blueprint(workspace: Workspace) -> Blueprint:
     @bp.post("/queue/<ref>/notes")
     @login_required
     def add_note(ref: str) -> Page:
-        viewer = viewer_with_workspace()
-        meta = case_meta(viewer, ref)
-        form = read_form()
+        viewer, meta, form = posted(ref)
         if form is None:
-            return render_template("error.html", message_key="reporting-error-bad-request"), 400
+            return bad_form()
         outcome = workspace.add_note(viewer, meta, {"text": form.get("text", "")}, strict_fields=False)
         if not outcome.ok:
             return render_case(viewer, meta.ref, 422, outcome, form)
