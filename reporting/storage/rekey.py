@@ -188,15 +188,21 @@ class Rekey:
             return None, value
         return self.sealer.seal(value, aad), value
 
-    def _report_rows(self, connection: Connection, rows: list[Any], result: StepResult,
-                     forget_unmatched: bool) -> None:
-        reports = schema.reports
+    def _resealed_rows(self, rows: list[Any], result: StepResult) -> Iterator[tuple[Any, bytes | None, Any]]:
+        """Each row sealed by its ref, with :meth:`_resealed`'s answer; a row no configured key opens is
+        counted as unmatched (its key must stay) and left out."""
         for row in rows:
             try:
-                sealed, content = self._resealed(row.sealed, row.ref)
+                sealed, value = self._resealed(row.sealed, row.ref)
             except SealedValueError:
                 result.unmatched += 1
                 continue
+            yield row, sealed, value
+
+    def _report_rows(self, connection: Connection, rows: list[Any], result: StepResult,
+                     forget_unmatched: bool) -> None:
+        reports = schema.reports
+        for row, sealed, content in self._resealed_rows(rows, result):
             values: dict[str, Any] = {"sealed": sealed} if sealed is not None else {}
             own_name = (content.get("reporter") or {}).get("username")
             username = own_name or self._name_of(connection, row.reporter_hash)
@@ -216,12 +222,7 @@ class Rekey:
 
     def _sealed_rows(self, table: Table) -> Step:
         def step(connection: Connection, rows: list[Any], result: StepResult, _forget: bool) -> None:
-            for row in rows:
-                try:
-                    sealed, _value = self._resealed(row.sealed, row.ref)
-                except SealedValueError:
-                    result.unmatched += 1
-                    continue
+            for row, sealed, _value in self._resealed_rows(rows, result):
                 if sealed is not None:
                     connection.execute(update(table).where(table.c.id == row.row_key).values(sealed=sealed))
                     result.changed += 1
