@@ -6,7 +6,6 @@ so racing duplicates are decided by its primary key.
 from __future__ import annotations
 
 import re
-import threading
 from datetime import timedelta
 
 import pytest
@@ -21,6 +20,7 @@ from reporting.storage.database import utcnow
 from reporting.storage.submission_keys import KEEP, SubmissionKeys
 from tests.conftest import csrf_from, login, make_app
 from tests.delivery.outbox_helpers import submission
+from tests.test_exact_limits import send_in_parallel
 
 REPORT = {"wiki": "en.wikipedia.org", "category": "harassment", "reported_users": ["Troll"],
           "evidence": [], "description": "They keep insulting me. Zq9Typed"}
@@ -102,24 +102,8 @@ def test_a_repeat_is_answered_even_when_the_first_report_used_up_the_day(tmp_pat
 
 def test_racing_duplicates_store_one_report(app):
     """Eight clients send the same key at once: one report, every answer names it."""
-    clients = []
-    for _ in range(8):
-        client = app.test_client()
-        clients.append((client, login(client, "Alice")))
-    start = threading.Barrier(len(clients))
-    answers: list = [None] * len(clients)
-
-    def send(index: int) -> None:
-        client, token = clients[index]
-        start.wait(10)
-        answers[index] = post(client, token, key="raced")
-
-    threads = [threading.Thread(target=send, args=(index,)) for index in range(len(clients))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert all(answer is not None and answer.status_code == 201 for answer in answers)
+    answers = send_in_parallel(app, [REPORT] * 8, ["raced"] * 8)
+    assert all(answer.status_code == 201 for answer in answers)
     assert len({answer.get_json()["ref"] for answer in answers}) == 1
     assert count(app) == 1 and count(app, schema.submission_keys) == 1
 
