@@ -107,6 +107,15 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium shared by one browser-test module (tests/browser.py launches it)."""
+    from tests.browser import chromium
+
+    with chromium() as launched:
+        yield launched
+
+
 @pytest.fixture
 def alice(app):
     """A client logged in as Alice, and her CSRF token."""

@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from reporting.identity import session as auth
 
-from .browser import CHROMIUM, CHROMIUM_ARGS, serving
+from .browser import open_page, serving
 from .conftest import make_app
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -39,20 +39,8 @@ def tool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
         yield served
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 def open_form(browser: Browser, url: str, user: str, lang: str, width: int, js: bool) -> Page:
-    context = browser.new_context(java_script_enabled=js, viewport={"width": width, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15000)
+    page = open_page(browser, width, js=js)
     log_in(page, url, user, lang)
     page.goto(f"{url}/report")
     return page

@@ -9,16 +9,14 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from .browser import TIMEOUT_MS, chromium
 from .conftest import make_app
 from .fakes.meta_api import GlobalAccount, running_meta_api
 from .fakes.oauth_provider import FakeConsumer, FakeUser, running_oauth_provider
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 class _Quiet(WSGIRequestHandler):
@@ -43,26 +41,22 @@ def test_browser_login_keeps_the_prefilled_form(tmp_path):
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         thread.start()
         try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-                try:
-                    page = browser.new_page()
-                    page.set_default_timeout(15000)
-                    page.goto(f"{wiki.server_url}/fake-login?user=Alice%20%C3%96")
-                    page.goto(f"{tool_url}/report?wiki=de.wikipedia.org&diff=55&oldid=54&user=Troll")
-                    assert page.url.startswith(wiki.index_url)
-                    assert page.inner_text("#mw-oauth-user") == "Alice Ö"
-                    page.click("#mw-mwoauth-accept")
-                    page.wait_for_url(f"{tool_url}/report?**")
-                    assert page.url == f"{tool_url}/report?wiki=de.wikipedia.org&diff=55&oldid=54&user=Troll"
-                    assert page.input_value("#wiki") == "de.wikipedia.org"
-                    assert page.input_value("#evidence") == "https://de.wikipedia.org/w/index.php?diff=55&oldid=54"
-                    assert page.input_value("#reported_users") == "Troll"
-                    assert "Alice Ö" in page.inner_text(".site-user")
-                    ARTIFACTS.mkdir(exist_ok=True)
-                    page.screenshot(path=str(ARTIFACTS / "login-flow.png"), full_page=True)
-                finally:
-                    browser.close()
+            with chromium() as browser:
+                page = browser.new_page()
+                page.set_default_timeout(TIMEOUT_MS)
+                page.goto(f"{wiki.server_url}/fake-login?user=Alice%20%C3%96")
+                page.goto(f"{tool_url}/report?wiki=de.wikipedia.org&diff=55&oldid=54&user=Troll")
+                assert page.url.startswith(wiki.index_url)
+                assert page.inner_text("#mw-oauth-user") == "Alice Ö"
+                page.click("#mw-mwoauth-accept")
+                page.wait_for_url(f"{tool_url}/report?**")
+                assert page.url == f"{tool_url}/report?wiki=de.wikipedia.org&diff=55&oldid=54&user=Troll"
+                assert page.input_value("#wiki") == "de.wikipedia.org"
+                assert page.input_value("#evidence") == "https://de.wikipedia.org/w/index.php?diff=55&oldid=54"
+                assert page.input_value("#reported_users") == "Troll"
+                assert "Alice Ö" in page.inner_text(".site-user")
+                ARTIFACTS.mkdir(exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / "login-flow.png"), full_page=True)
         finally:
             server.shutdown()
             server.server_close()

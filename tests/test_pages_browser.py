@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 pytest.importorskip("playwright")
-from playwright.sync_api import Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Page  # noqa: E402
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, serving  # noqa: E402
+from tests.browser import serving  # noqa: E402
 from tests.conftest import make_app  # noqa: E402
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -31,16 +31,6 @@ EVIDENCE = "https://en.wikipedia.org/w/index.php?diff=123&oldid=120"
 def tool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with serving(lambda url: make_app(tmp_path_factory.mktemp("pages"))) as (url, _app):
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def log_in(page: Page, tool: str, username: str) -> None:

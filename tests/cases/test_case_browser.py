@@ -9,26 +9,18 @@ its own direction), that nothing overflows a 360 px wide phone, and leaves scree
 """
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
-from werkzeug.serving import WSGIRequestHandler, make_server
+from playwright.sync_api import Page
 
+from tests.browser import open_page, serving
 from tests.cases.helpers import Reporter, app_for, sync, zendesk_settings
 from tests.fakes.zendesk import standard_desk
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, code: Any = "-", size: Any = "-") -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -39,26 +31,9 @@ def desk() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def tool(tmp_path_factory: pytest.TempPathFactory, desk: Any) -> Iterator[tuple[Any, str]]:
-    app = app_for(tmp_path_factory.mktemp("case-browser"), zendesk_settings(desk))
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield app, f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    tmp = tmp_path_factory.mktemp("case-browser")
+    with serving(lambda url: app_for(tmp, zendesk_settings(desk))) as (url, app):
+        yield app, url
 
 
 def direction(page: Page, selector: str) -> str:
@@ -86,9 +61,8 @@ def test_the_reporter_answers_the_team_and_withdraws_without_javascript(browser,
     desk.set_status(ticket, "pending")
     sync(app)
 
-    context = browser.new_context(java_script_enabled=False, viewport={"width": width, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15000)
+    page = open_page(browser, width, js=False)
+    context = page.context
     try:
         page.goto(f"{url}/login?uselang={lang}")
         page.fill("#username", user)

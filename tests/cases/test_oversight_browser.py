@@ -6,29 +6,17 @@ with its button, and leaves screenshots in ``test-artifacts/``.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from reporting.storage.database import utcnow
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, serving
+from tests.browser import open_page, serving
 from tests.cases.helpers import Reporter
 from tests.cases.oversight_helpers import decline
 from tests.cases.test_case_browser import ARTIFACTS, direction, fits
 from tests.conftest import make_app
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def log_in(page: Page, url: str, lang: str, username: str, groups: str = "") -> None:
@@ -56,9 +44,8 @@ def test_trust_and_safety_pages_and_the_misuse_notices_in_a_browser(browser, tmp
         for _ in range(3):
             decline(stores, warned.report())
 
-        context = browser.new_context(java_script_enabled=False, viewport={"width": width, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(15000)
+        page = open_page(browser, width, js=False)
+        context = page.context
         try:
             name = f"{lang}-{width}"
             log_in(page, url, lang, "Tess", "staff")

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 
 from reporting.gadget.build import (
     BUDGET_GZIP_BYTES,
@@ -31,7 +31,7 @@ from reporting.gadget.build import (
 from reporting.i18n import DEFAULT_MESSAGES_DIR
 from reporting.i18n.languages import MEDIAWIKI_FALLBACKS
 from reporting.i18n.messages import read_message_file
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, serving
+from tests.browser import serving
 from tests.conftest import make_app
 from tests.evidence.mediawiki import MediaWiki
 from tests.gadget.wiki import SKINS, WIKI_NAME, password_file
@@ -82,16 +82,6 @@ def site(gadget_wiki: MediaWiki, tmp_path_factory: pytest.TempPathFactory) -> It
             "--password-file", str(password_file(wiki, "Admin", tmp))])
         assert published.exit_code == 0, published.output
         yield Site(wiki, tool_url, app, revs)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def new_context(browser: Browser, site: Site, user: str | None) -> BrowserContext:

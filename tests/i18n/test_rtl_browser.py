@@ -8,51 +8,25 @@ right-to-left text) and leaves full-page screenshots in ``test-artifacts/`` for 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
-from werkzeug.serving import WSGIRequestHandler, make_server
+from playwright.sync_api import Page
 
+from tests.browser import open_page, serving
 from tests.conftest import make_app
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 EVIDENCE = "https://fa.wikipedia.org/w/index.php?diff=123&oldid=120\nhttps://fa.wikipedia.org/wiki/Special:Log?page=User:Bob"
 TOLERANCE_PX = 2
 
 
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, code: Any = "-", size: Any = "-") -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def tool_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    app = make_app(tmp_path_factory.mktemp("rtl"))
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with serving(lambda url: make_app(tmp_path_factory.mktemp("rtl"))) as (url, _app):
+        yield url
 
 
 def direction(page: Page, selector: str) -> str:
@@ -89,8 +63,7 @@ def assert_page_is_right_to_left(page: Page, lang: str) -> None:
 
 @pytest.mark.parametrize("lang", ["ar", "fa"])
 def test_the_flow_is_laid_out_right_to_left(browser: Any, tool_url: str, lang: str) -> None:
-    page = browser.new_page(viewport={"width": 1000, "height": 900})
-    page.set_default_timeout(15000)
+    page = open_page(browser, 1000)
     try:
         page.goto(f"{tool_url}/login?uselang={lang}")
         page.fill("#username", "Alice")
@@ -157,4 +130,4 @@ def test_the_flow_is_laid_out_right_to_left(browser: Any, tool_url: str, lang: s
         assert direction(page, "h1 .ref") == "ltr"
         screenshot(page, lang, "6-report")
     finally:
-        page.close()
+        page.context.close()

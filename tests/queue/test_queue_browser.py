@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, serving
+from tests.browser import open_page, serving
 from tests.conftest import make_app
 from tests.queue.helpers import WIKI, Person
 
@@ -25,16 +25,6 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 def tool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
     with serving(lambda url: make_app(tmp_path_factory.mktemp("queue-browser"))) as (url, app):
         yield app, url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def direction(page: Page, selector: str) -> str:
@@ -60,9 +50,8 @@ def test_a_functionary_works_a_case_without_javascript(browser, tool, lang, widt
     ref = reporter.report(description=description, reported_users=["Troll Account"],
                           evidence=[f"https://{WIKI}/w/index.php?diff=12345"])
     name = f"{lang}-{width}"
-    context = browser.new_context(java_script_enabled=False, viewport={"width": width, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15000)
+    page = open_page(browser, width, js=False)
+    context = page.context
     try:
         page.goto(f"{url}/login?uselang={lang}")
         page.fill("#username", "Erik")
