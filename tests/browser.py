@@ -51,6 +51,18 @@ class _Quiet(WSGIRequestHandler):
         pass
 
 
+def direction(page: Page, selector: str) -> str:
+    """The computed CSS direction (ltr/rtl) of the first element ``selector`` matches."""
+    value: str = page.eval_on_selector(selector, "element => getComputedStyle(element).direction")
+    return value
+
+
+def fits(page: Page) -> bool:
+    """The page does not scroll sideways in its viewport."""
+    width: int = page.evaluate("document.documentElement.scrollWidth")
+    return width <= page.viewport_size["width"]
+
+
 @contextlib.contextmanager
 def serving(make_app: Callable[[str], Any]) -> Iterator[tuple[str, Any]]:
     """Serve ``make_app(url)`` at ``url`` (http://127.0.0.1:<free port>); yields (url, app)."""

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser import open_page, serving
+from tests.browser import direction, fits, open_page, serving
 from tests.cases.helpers import Reporter, app_for, sync, zendesk_settings
 from tests.fakes.zendesk import standard_desk
 
@@ -34,16 +34,6 @@ def tool(tmp_path_factory: pytest.TempPathFactory, desk: Any) -> Iterator[tuple[
     tmp = tmp_path_factory.mktemp("case-browser")
     with serving(lambda url: app_for(tmp, zendesk_settings(desk))) as (url, app):
         yield app, url
-
-
-def direction(page: Page, selector: str) -> str:
-    value: str = page.eval_on_selector(selector, "element => getComputedStyle(element).direction")
-    return value
-
-
-def fits(page: Page) -> bool:
-    width: int = page.evaluate("document.documentElement.scrollWidth")
-    return width <= page.viewport_size["width"]
 
 
 def shot(page: Page, lang: str, name: str) -> None:

@@ -12,10 +12,10 @@ import pytest
 from playwright.sync_api import Page
 
 from reporting.storage.database import utcnow
-from tests.browser import open_page, serving
+from tests.browser import direction, fits, open_page, serving
 from tests.cases.helpers import Reporter
 from tests.cases.oversight_helpers import decline
-from tests.cases.test_case_browser import ARTIFACTS, direction, fits
+from tests.cases.test_case_browser import ARTIFACTS
 from tests.conftest import make_app
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser import open_page, serving
+from tests.browser import direction, open_page, serving
 from tests.conftest import make_app
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -27,11 +27,6 @@ TOLERANCE_PX = 2
 def tool_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with serving(lambda url: make_app(tmp_path_factory.mktemp("rtl"))) as (url, _app):
         yield url
-
-
-def direction(page: Page, selector: str) -> str:
-    value: str = page.eval_on_selector(selector, "element => getComputedStyle(element).direction")
-    return value
 
 
 def box(page: Page, selector: str) -> dict[str, float]:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser import open_page, serving
+from tests.browser import direction, fits, open_page, serving
 from tests.conftest import make_app
 from tests.queue.helpers import WIKI, Person
 
@@ -25,16 +25,6 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 def tool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
     with serving(lambda url: make_app(tmp_path_factory.mktemp("queue-browser"))) as (url, app):
         yield app, url
-
-
-def direction(page: Page, selector: str) -> str:
-    value: str = page.eval_on_selector(selector, "element => getComputedStyle(element).direction")
-    return value
-
-
-def fits(page: Page) -> bool:
-    width: int = page.evaluate("document.documentElement.scrollWidth")
-    return width <= page.viewport_size["width"]
 
 
 def shot(page: Page, name: str) -> None:
