@@ -414,3 +414,7 @@ def test_the_category_radios_rendered_once_keep_each_request_s_own_state(alice):
     arabic = client.get("/report?uselang=ar").get_data(as_text=True)
     label = re.compile(r'<label for="category-self-harm"[^>]*><span[^>]*>([^<]+)<')
     assert label.search(english).group(1) != label.search(arabic).group(1)
+    # The language chooser (also rendered once per language) selects the page's own language.
+    assert re.findall(r'<option value="([a-z-]+)"[^>]*selected', arabic) == ["ar"]
+    assert re.findall(r'<option value="([a-z-]+)"[^>]*selected', client.get("/report?uselang=en").get_data(
+        as_text=True)) == ["en"]
