@@ -388,3 +388,33 @@ def test_with_the_database_down_a_form_that_cannot_be_kept_is_shown_again_filled
     html = response.get_data(as_text=True)
     assert 'id="form-unavailable"' in html and textarea_value(html, "description") == SECRET
     assert csrf_from(html)  # a token of the new session: sending again later works
+
+
+def test_the_category_radios_rendered_once_keep_each_request_s_own_state(alice):
+    """The radios are rendered once per language and checked category (views/fragments.py): a
+    later request shows its own choice, its own language and, after an error, the error state."""
+    client, token = alice
+
+    def checked(html: str) -> list[str]:
+        return re.findall(r'id="category-([a-z-]+)" name="category" value="[^"]+" checked', html)
+
+    def shown_again(category: str) -> str:  # refused for its empty wiki, the category kept
+        return client.post("/report", data={"csrf_token": token, "wiki": "", "category": category}).get_data(
+            as_text=True)
+
+    assert checked(shown_again("harassment")) == ["harassment"]
+    assert checked(client.get("/report").get_data(as_text=True)) == []
+    assert checked(shown_again("self-harm")) == ["self-harm"]
+    assert checked(shown_again("harassment")) == ["harassment"]
+    # The error state is never taken from what the fresh form cached, and the fresh form not from it.
+    html = client.post("/report", data={"csrf_token": token, "wiki": "", "category": ""}).get_data(as_text=True)
+    assert 'aria-invalid="true"' in attrs_of(html, "category-self-harm")
+    assert "aria-invalid" not in client.get("/report").get_data(as_text=True)
+    english = client.get("/report").get_data(as_text=True)
+    arabic = client.get("/report?uselang=ar").get_data(as_text=True)
+    label = re.compile(r'<label for="category-self-harm"[^>]*><span[^>]*>([^<]+)<')
+    assert label.search(english).group(1) != label.search(arabic).group(1)
+    # The language chooser (also rendered once per language) selects the page's own language.
+    assert re.findall(r'<option value="([a-z-]+)"[^>]*selected', arabic) == ["ar"]
+    assert re.findall(r'<option value="([a-z-]+)"[^>]*selected', client.get("/report?uselang=en").get_data(
+        as_text=True)) == ["en"]

@@ -11,13 +11,18 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import BindParameter, Engine, bindparam, delete, select
 
 from reporting.storage import schema
 from reporting.storage.crypto import Sealer
 from reporting.storage.database import utcnow
 
 _sessions = schema.login_sessions
+
+# Read on every request (revocation must show at once), so built once with its parameter:
+# building the statement anew was a fifth of the check's cost.
+_ids: BindParameter[str] = bindparam("ids", expanding=True)
+_EXPIRY = select(_sessions.c.expires_at).where(_sessions.c.id_hash.in_(_ids))
 
 
 class LoginSessions:
@@ -36,8 +41,7 @@ class LoginSessions:
 
     def is_open(self, session_id: str, now: datetime | None = None) -> bool:
         with self.engine.connect() as connection:
-            expires_at = connection.execute(select(_sessions.c.expires_at).where(
-                _sessions.c.id_hash.in_(self.sealer.index_hashes(session_id)))).scalar()
+            expires_at = connection.execute(_EXPIRY, {"ids": self.sealer.index_hashes(session_id)}).scalar()
         return expires_at is not None and expires_at > (now or utcnow())
 
     def close(self, session_id: str) -> None:

@@ -61,6 +61,7 @@ from reporting.views.forms import (
     new_submission_id,
     prefill_from_query,
 )
+from reporting.views.fragments import FragmentCache
 from reporting.views.throttle import CheckThrottle
 
 log = logging.getLogger(__name__)
@@ -159,6 +160,7 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence, cases: 
                      throttle: CheckThrottle) -> Blueprint:
     """``throttle``: the process's per-user limit on link checks, shared with the evidence API."""
     bp = Blueprint("pages", __name__)
+    bp.add_app_template_global(FragmentCache(), "fragment")
 
     @bp.app_template_filter("case_ref")
     def case_ref(ref: str) -> Markup:

@@ -130,6 +130,9 @@ class WikiNames:
                 self._specials.setdefault(_key(wiki.sitename), wiki.host)
         # Longest first, so "Wikipedia la enciclopedia libre" wins over "Wikipedia".
         self._project_keys = sorted(self._projects, key=len, reverse=True)
+        # Per interface language: the same short list for every showing of the form (the registry
+        # is immutable), which looked up and named its ~30 wikis on every request.
+        self._suggestions: dict[str, tuple[Suggestion, ...]] = {}
 
     @functools.cached_property
     def _languages(self) -> dict[str, str]:
@@ -196,7 +199,14 @@ class WikiNames:
     def suggestions(self, lang: str) -> list[Suggestion]:
         """A short list for the field's ``<datalist>``: the wikis of the reporter's language, the
         largest Wikipedias and the single wikis. Kept short on purpose: every option is sent with
-        every showing of the form (the field accepts any wiki, listed or not)."""
+        every showing of the form (the field accepts any wiki, listed or not). Made once per
+        language (a dozen interface languages at most)."""
+        made = self._suggestions.get(lang)
+        if made is None:
+            made = self._suggestions[lang] = tuple(self._make_suggestions(lang))
+        return list(made)
+
+    def _make_suggestions(self, lang: str) -> list[Suggestion]:
         base = lang.split("-")[0] if lang not in ("zh-hans", "zh-hant") else "zh"
         hosts = [f"{base}.{family}.org" for family in FAMILIES]
         hosts += [f"{code}.wikipedia.org" for code in _COMMON_WIKIPEDIAS] + list(_COMMON_SINGLE_WIKIS)
