@@ -59,7 +59,10 @@ def _unknown(data: Mapping[str, Any], known: frozenset[str]) -> list[FieldError]
     return [FieldError(name, "unknown-field", (name,)) for name in sorted(set(data) - known)]
 
 
-def _text(data: Mapping[str, Any], name: str, limit: int, too_long: str) -> tuple[str, list[FieldError]]:
+def typed_text(data: Mapping[str, Any], name: str, limit: int, too_long: str) -> tuple[str, list[FieldError]]:
+    """A text field as people type it: CRLF made LF, trimmed, refused over ``limit`` (error code
+    ``too_long``) or with control characters; a missing field is empty. The reporter's follow-ups
+    and the workspace's messages and notes share it."""
     value = data.get(name, "")
     if value is None:
         value = ""
@@ -78,7 +81,7 @@ def validate_followup(data: Mapping[str, Any], strict_fields: bool = False) -> t
                                                                                       list[FieldError]]:
     """Check a follow-up; ``strict_fields`` (the API) refuses fields it does not know."""
     errors = _unknown(data, FOLLOWUP_FIELDS) if strict_fields else []
-    text, text_errors = _text(data, "text", MAX_FOLLOWUP_CHARS, "followup-too-long")
+    text, text_errors = typed_text(data, "text", MAX_FOLLOWUP_CHARS, "followup-too-long")
     errors += text_errors
     links = text_lines(data.get("evidence", []))
     link_errors = [FieldError("evidence", "not-a-list")] if links is None else []
@@ -95,7 +98,7 @@ def validate_followup(data: Mapping[str, Any], strict_fields: bool = False) -> t
 def validate_withdrawal(data: Mapping[str, Any], strict_fields: bool = False) -> tuple[str | None, list[FieldError]]:
     """Check a withdrawal: the reason is optional; return it ("" for none)."""
     errors = _unknown(data, WITHDRAWAL_FIELDS) if strict_fields else []
-    reason, reason_errors = _text(data, "reason", MAX_REASON_CHARS, "reason-too-long")
+    reason, reason_errors = typed_text(data, "reason", MAX_REASON_CHARS, "reason-too-long")
     errors += reason_errors
     if errors:
         return None, deduplicate(errors)

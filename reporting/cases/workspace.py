@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reporting.cases.access import Grant, grants_for, reads_audit
+from reporting.cases.followups import typed_text
 from reporting.cases.statuses import Status, path
 from reporting.delivery.destinations import parse_destination
 from reporting.intake.eligibility import Refusal
-from reporting.intake.submission import FieldError, has_forbidden_controls
+from reporting.intake.submission import FieldError
 from reporting.storage.audit import AuditLog
 from reporting.storage.queue import CaseMeta, OpenedCase, QueueFilters, QueuePage, QueueStore, StatusConflict
 from reporting.storage.records import Report
@@ -115,17 +116,10 @@ class Outcome:
 
 
 def _text(data: Mapping[str, Any], name: str, limit: int, too_long: str) -> tuple[str | None, list[FieldError]]:
-    value = data.get(name)
-    if value is None:
+    """:func:`typed_text`, with None for a field left out or empty (no message, no reason)."""
+    if data.get(name) is None:
         return None, []
-    if not isinstance(value, str):
-        return None, [FieldError(name, "not-text")]
-    value = value.replace("\r\n", "\n").strip()
-    errors = []
-    if len(value) > limit:
-        errors.append(FieldError(name, too_long, (len(value), limit)))
-    if has_forbidden_controls(value, allow_newlines=True):
-        errors.append(FieldError(name, "control-characters"))
+    value, errors = typed_text(data, name, limit, too_long)
     return value or None, errors
 
 

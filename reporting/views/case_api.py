@@ -8,6 +8,7 @@ does not exist.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -57,6 +58,14 @@ def _errors(outcome: Outcome) -> Any:
                            for e in outcome.errors]), 422
 
 
+@dataclass(frozen=True)
+class _Posted:
+    """A write to the reporter's own report: the report and the request's JSON body."""
+
+    report: Report
+    data: dict[str, Any]
+
+
 def add_case_routes(bp: Blueprint, reports: ReportStore, cases: Cases,
                     report_json: Callable[[Report, CaseView], dict[str, Any]],
                     login_required: Callable[[Callable], Callable]) -> None:
@@ -66,16 +75,24 @@ def add_case_routes(bp: Blueprint, reports: ReportStore, cases: Cases,
     def own_report(ref: str) -> Report | None:
         return reports.of_reporter(ref, logged_in_user().username) if looks_like_reference(ref) else None
 
-    @bp.post("/reports/<ref>/followups")
-    @login_required
-    def add_followup(ref: str) -> Any:
+    def posted(ref: str) -> _Posted | Any:
+        """The reporter's own report and the body of a write to it, or the refusal: 404 (as for
+        an unknown reference) before the body is read."""
         report = own_report(ref)
         if report is None:
             return api_error(404, "not-found", "reporting-error-not-found")
         try:
-            data = read_json_body(request)
+            return _Posted(report, read_json_body(request))
         except BadBody as error:
             return api_error(error.status, error.code, error.message_key)
+
+    @bp.post("/reports/<ref>/followups")
+    @login_required
+    def add_followup(ref: str) -> Any:
+        answer = posted(ref)
+        if not isinstance(answer, _Posted):
+            return answer
+        report, data = answer.report, answer.data
         outcome = cases.follow_up(report, data, strict_fields=True)
         if outcome.followup is None:
             return _errors(outcome)
@@ -84,13 +101,10 @@ def add_case_routes(bp: Blueprint, reports: ReportStore, cases: Cases,
     @bp.post("/reports/<ref>/withdraw")
     @login_required
     def withdraw(ref: str) -> Any:
-        report = own_report(ref)
-        if report is None:
-            return api_error(404, "not-found", "reporting-error-not-found")
-        try:
-            data = read_json_body(request)
-        except BadBody as error:
-            return api_error(error.status, error.code, error.message_key)
+        answer = posted(ref)
+        if not isinstance(answer, _Posted):
+            return answer
+        report, data = answer.report, answer.data
         outcome = cases.withdraw(report, data, strict_fields=True)
         if outcome.followup is None:
             return _errors(outcome)
