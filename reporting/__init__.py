@@ -44,6 +44,7 @@ from reporting.views import (
     queue_pages,
     security,
 )
+from reporting.views.sessions import CookieSessions
 from reporting.views.throttle import CheckThrottle
 from reporting.wiki.user_agent import policy_user_agent
 
@@ -107,6 +108,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
     i18n.init_app(app)
     security.init_app(app)
     assets.init_app(app, PROJECT_ROOT / "static")
+    app.session_interface = CookieSessions()
     compression.init_app(app)
     roles = login.RoleKeeper(config, role_lookup.GlobalUserInfoClient(policy_user_agent(config)),
                              components.evidence.normalize_wiki)

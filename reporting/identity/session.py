@@ -79,8 +79,22 @@ def _session_is_fresh() -> bool:
 
 
 def current_user() -> SessionUser | None:
-    """The logged-in user, or None (also for a session past its lifetime)."""
+    """The logged-in user, or None (also for a session past its lifetime).
+
+    Asked half a dozen times a request (hooks, the view, the page's header): the answer is kept
+    for the request, for as long as the session holds the same user record (logging in or out
+    replaces or removes it)."""
     data = session.get(SESSION_KEY)
+    known = g.get("_reporting_user")
+    if known is not None and known[0] is data:
+        user: SessionUser | None = known[1]
+        return user
+    user = _user_of(data)
+    g._reporting_user = (data, user)
+    return user
+
+
+def _user_of(data: Any) -> SessionUser | None:
     if not data or not _session_is_fresh():
         return None
     try:

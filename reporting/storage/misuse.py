@@ -48,6 +48,7 @@ from reporting.cases.statuses import Status
 from reporting.storage import schema
 from reporting.storage.crypto import Sealer
 from reporting.storage.database import utcnow
+from reporting.storage.prepared import PreparedRead
 
 _suspensions = schema.misuse_suspensions
 _audit = schema.audit_log
@@ -76,7 +77,7 @@ def _overview() -> Select:
     """One round trip for the common case (most reporters were never declined unfounded): the
     end of a running suspension, where counting starts again, and whether any case of the
     reporter has an unfounded decline in the window at all. Built once, with parameters
-    (``hashes``, ``now``, ``since``): building it anew was most of the cost on a fast database."""
+    (``hashes``, ``now``, ``since``), and run as a :class:`reporting.storage.prepared.PreparedRead`."""
     hashes: BindParameter[str] = bindparam("hashes", expanding=True)
     mine = _suspensions.c.reporter_hash.in_(hashes)
     running = and_(_suspensions.c.lifted_at.is_(None), _suspensions.c.ends_at > bindparam("now"))
@@ -96,6 +97,7 @@ class MisuseStore:
         self.engine = engine
         self.sealer = sealer
         self.policy = policy
+        self._overview = PreparedRead(engine, _OVERVIEW)  # on every showing of the report form
 
     # -- reading -----------------------------------------------------------
 
@@ -127,14 +129,15 @@ class MisuseStore:
         first time the declines reach it (with its audit entry, in one transaction)."""
         now = now or utcnow()
         hashes = self.sealer.index_hashes(username)
+        overview = self._overview.first({"hashes": hashes, "now": now, "since": now - WINDOW})
+        assert overview is not None  # one row of aggregates, always
+        until, counted_until, declined = overview
+        if until is not None:
+            return Standing(Verdict.SUSPENDED, suspended_until=until)
+        if not declined:  # nothing to count (the declines below would be none)
+            return judge([], self.policy, now).standing
         with self.engine.connect() as connection:
-            overview = connection.execute(_OVERVIEW, {"hashes": hashes, "now": now, "since": now - WINDOW}).one()
-            if overview.until is not None:
-                return Standing(Verdict.SUSPENDED, suspended_until=overview.until)
-            if not overview.declined:  # nothing to count (the declines below would be none)
-                return judge([], self.policy, now).standing
             declines = self._declines_in(connection, hashes, now - WINDOW)
-        counted_until = overview.counted_until
         judgement = judge(counted(declines, counted_until, now), self.policy, now)
         if judgement.trigger is None:
             return judgement.standing

@@ -149,9 +149,10 @@ def _due_query(skip_locked: bool) -> Select:
     return _claimable(query, now, skip_locked)
 
 
+# The report's first pending row: its own, or once that is delivered, its next follow-up's.
 _REPORT_ROW = (select(_outbox.c.id).where(_outbox.c.report_id == bindparam("p_report_id"),
-                                          _outbox.c.kind == OutboxKind.REPORT,
-                                          _outbox.c.state == OutboxState.PENDING))
+                                          _outbox.c.state == OutboxState.PENDING)
+               .order_by(_outbox.c.id).limit(1))
 # Compare and set on the primary key: the claim succeeds only if nobody holds a live lease.
 _LEASE_IF_FREE = (update(_outbox).where(_outbox.c.id == bindparam("p_id"), _outbox.c.state == OutboxState.PENDING,
                                         or_(_outbox.c.claimed_until.is_(None),
@@ -194,7 +195,8 @@ class OutboxStore:
 
     def claim_report(self, report_id: int, now: datetime | None = None,
                      lease: timedelta = DEFAULT_LEASE) -> OutboxItem | None:
-        """Claim the pending row of ONE report, due or not; None if someone holds it.
+        """Claim the first pending row of ONE report (its own, or a follow-up's once the report's is
+        delivered), due or not; None if someone holds it.
 
         The web process uses this to deliver the report it has just stored,
         and only that one: a request must not spend its time on other

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, abort, request, url_for
-from flask.sessions import SecureCookieSessionInterface, SessionMixin
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT_CACHE_SECONDS = 300
@@ -135,25 +134,9 @@ def create_blueprint(assets: StaticAssets) -> Blueprint:
     return bp
 
 
-#: Endpoints whose responses are the same for everyone and cached publicly: they never carry the
-#: session cookie (Flask refreshes a permanent session's cookie on every response otherwise).
-PUBLIC_ENDPOINTS = frozenset({"static", "assets.asset", "assets.favicon"})
-
-
-class _NoCookieOnPublicFiles(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, minus ``Set-Cookie`` and ``Vary: Cookie`` on static files: a
-    response cached by the browser (or any cache) for a year must not hold anyone's session."""
-
-    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        if request.endpoint in PUBLIC_ENDPOINTS:
-            return
-        super().save_session(app, session, response)
-
-
 def init_app(app: Flask, static_folder: str | os.PathLike[str]) -> StaticAssets:
     """Serve ``/assets/...`` and give templates ``static_url(name)``."""
     assets = StaticAssets(Path(static_folder))
-    app.session_interface = _NoCookieOnPublicFiles()
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = SHORT_CACHE_SECONDS
     app.register_blueprint(create_blueprint(assets))
     app.jinja_env.globals["static_url"] = assets.url

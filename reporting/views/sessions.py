@@ -1,0 +1,77 @@
+"""The session cookie: Flask's signed cookie, read at the cost of a dictionary lookup.
+
+Two changes to Flask's :class:`~flask.sessions.SecureCookieSessionInterface`:
+
+* Static files never carry the cookie (nor ``Vary: Cookie``): a response
+  cached by the browser, or any cache, for a year must not hold anyone's
+  session.
+* A cookie whose signature was checked once is not checked again. Every view
+  of a logged-in person sends the same cookie until the session changes, and
+  verifying it (HMAC, base64, tagged JSON) was a tenth of the report form's
+  time. The cache maps the exact cookie text to what it held and when it was
+  signed; each request gets its own copy and the age limit applies as
+  before. It holds nothing a request does not already carry, and it does not
+  decide whether a session is still open: the server-side record is checked on
+  every request (:mod:`reporting.storage.login_sessions`).
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from flask import Flask, Request, Response, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from itsdangerous import BadSignature
+
+#: Endpoints whose responses are the same for everyone and cached publicly: they never carry the
+#: session cookie (Flask would otherwise refresh a permanent session's cookie on them too).
+PUBLIC_ENDPOINTS = frozenset({"static", "assets.asset", "assets.favicon"})
+
+#: Cookies remembered per process: about a kilobyte each, the oldest forgotten first.
+MAX_VERIFIED = 4096
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    def __init__(self, limit: int = MAX_VERIFIED) -> None:
+        self._verified: dict[str, tuple[int, dict[str, Any]]] = {}
+        self._limit = limit
+        self._lock = threading.Lock()
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value or not app.secret_key:
+            return super().open_session(app, request)
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        known = self._verified.get(value)
+        if known is None:
+            serializer = self.get_signing_serializer(app)
+            assert serializer is not None  # there is a secret key
+            try:
+                data, signed_at = serializer.loads(value, max_age=max_age, return_timestamp=True)
+            except BadSignature:  # forged, from another key, or expired: an empty session, as Flask does
+                return self.session_class()
+            known = (int(signed_at.timestamp()), data)
+            with self._lock:  # threads of one worker share it
+                if len(self._verified) >= self._limit:
+                    del self._verified[next(iter(self._verified))]
+                self._verified[value] = known
+        age = int(time.time()) - known[0]
+        if not 0 <= age <= max_age:  # itsdangerous's own rule (``SignatureExpired``)
+            self._verified.pop(value, None)
+            return self.session_class()
+        return self.session_class(_copied(known[1]))
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if request.endpoint in PUBLIC_ENDPOINTS:
+            return
+        super().save_session(app, session, response)
+
+
+def _copied(value: Any) -> Any:
+    """A copy of what a cookie held (JSON values): each request may change its own session."""
+    if isinstance(value, dict):
+        return {key: _copied(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copied(item) for item in value]
+    return value  # str, number, bool, None, and the tagged types Flask turns into immutable values

@@ -1,0 +1,101 @@
+"""PreparedRead answers what SQLAlchemy's own execution answers (reporting/storage/prepared.py).
+
+The per-request reads run outside SQLAlchemy's execution path, so each is checked against it on
+SQLite and MariaDB: the same rows, converted the same way (datetimes, booleans, nulls), for one and
+for several keys in a list parameter, with literals written into the statement; and a database that
+cannot answer raises the error every other statement raises.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.exc import DBAPIError
+
+from reporting.storage import misuse, schema
+from reporting.storage.crypto import Sealer, generate_key
+from reporting.storage.database import is_unavailable, make_engine, utcnow
+from reporting.storage.login_sessions import _EXPIRY, LoginSessions
+from reporting.storage.migrations import migrate
+from reporting.storage.prepared import PreparedRead
+
+NOW = datetime(2026, 12, 2, 8, 0, 0)
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = make_engine(database_url)
+    migrate(engine)
+    with engine.begin() as connection:
+        connection.execute(schema.login_sessions.insert(), [
+            {"id_hash": "a" * 64, "user_hash": "u1", "created_at": NOW, "expires_at": NOW + timedelta(hours=1)},
+            {"id_hash": "b" * 64, "user_hash": "u2", "created_at": NOW, "expires_at": NOW - timedelta(hours=1)},
+        ])
+        connection.execute(schema.misuse_suspensions.insert().values(
+            reporter_hash="u1", report_id=None, trigger_audit_id=1, started_at=NOW - timedelta(days=1),
+            ends_at=NOW + timedelta(days=29), counted_until=NOW - timedelta(days=1)))
+    yield engine
+    engine.dispose()
+
+
+def through_sqlalchemy(engine, statement, parameters):
+    with engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(statement, parameters)]
+
+
+COUNT_SINCE = (select(func.count(), func.min(schema.login_sessions.c.expires_at))
+               .where(schema.login_sessions.c.created_at >= bindparam("since"),
+                      schema.login_sessions.c.user_hash != "nobody"))
+
+
+@pytest.mark.parametrize(("statement", "parameters"), [
+    (_EXPIRY, {"ids": ["a" * 64]}),
+    (_EXPIRY, {"ids": ["z" * 64, "b" * 64]}),
+    (_EXPIRY, {"ids": ["z" * 64]}),
+    (misuse._OVERVIEW, {"hashes": ["u1"], "now": NOW, "since": NOW - timedelta(days=90)}),
+    (misuse._OVERVIEW, {"hashes": ["x", "u1"], "now": NOW, "since": NOW - timedelta(days=90)}),
+    (misuse._OVERVIEW, {"hashes": ["nobody"], "now": NOW, "since": NOW - timedelta(days=90)}),
+    (COUNT_SINCE, {"since": NOW - timedelta(days=1)}),
+], ids=["expiry", "expiry-two-keys", "expiry-none", "overview", "overview-two-keys", "overview-clear", "literals"])
+def test_a_prepared_read_answers_what_sqlalchemy_answers(engine, statement, parameters):
+    prepared = PreparedRead(engine, statement)
+    expected = through_sqlalchemy(engine, statement, parameters)
+    for _ in range(2):  # compiled the first time, reused the second
+        assert prepared.rows(parameters) == expected
+    assert prepared.first(parameters) == (expected[0] if expected else None)
+    for row in expected:
+        for value in row:
+            assert value is None or isinstance(value, datetime | int | bool)
+
+
+def test_the_login_session_check_reads_the_record(engine):
+    sessions = LoginSessions(engine, Sealer(generate_key()))
+    opened = sessions.open("Alice", utcnow() + timedelta(hours=1))
+    assert sessions.is_open(opened)
+    sessions.close(opened)
+    assert not sessions.is_open(opened)
+
+
+def test_a_database_that_cannot_answer_raises_what_every_statement_raises(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'gone' / 'no.sqlite3'}")  # its folder does not exist
+    with pytest.raises(DBAPIError) as raised:
+        PreparedRead(engine, select(schema.login_sessions.c.expires_at)).rows({})
+    assert is_unavailable(raised.value) == is_unavailable(_error_of_sqlalchemy(engine))
+
+
+def test_a_missing_table_is_a_bug_not_an_outage(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    with pytest.raises(DBAPIError) as raised:
+        PreparedRead(engine, select(schema.login_sessions.c.expires_at)).rows({})
+    assert not is_unavailable(raised.value)
+    assert "no such table" in str(raised.value.orig)
+
+
+def _error_of_sqlalchemy(engine) -> BaseException:
+    try:
+        with engine.connect() as connection:
+            connection.execute(select(schema.login_sessions.c.expires_at))
+    except DBAPIError as error:
+        return error
+    raise AssertionError("the statement ran")
