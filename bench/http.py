@@ -124,8 +124,8 @@ def run():
             get_script = tmp_path / "get.lua"
             get_script.write_text(f'wrk.headers["Cookie"] = "{cookie}"\n')
             form = wrk(base + "/report", get_script)
-            # Opened from the wiki's gadget link (cross-site: the page is not compressed, see
-            # reporting/views/compression.py), then again from within the tool or a bookmark.
+            # Opened from the wiki's gadget link (cross-site: compressed too, with BREACH mitigated,
+            # see reporting/views/compression.py), then again from within the tool or a bookmark.
             first_visit, _, _ = visit_weight(base, cookie, "cross-site")
             _, repeat_visit, repeat_requests = visit_weight(base, cookie, "same-origin")
             first_same_origin, _, _ = visit_weight(base, cookie, "same-origin")

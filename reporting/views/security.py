@@ -29,7 +29,7 @@ CONTENT_SECURITY_POLICY = "; ".join([
     # data: only for images: Codex's CSS-only components embed their icons as
     # data-URI SVG masks (some per language). Scripts and styles stay 'self'.
     "img-src 'self' data:",
-    "font-src 'self'",
+    # No font-src: the tool serves no fonts (default-src 'none' refuses any).
     "connect-src 'self'",
     "form-action 'self' https://meta.wikimedia.org",
     "frame-ancestors 'none'",
@@ -141,7 +141,7 @@ def init_app(app: Flask) -> None:
             response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
             response.headers["X-Frame-Options"] = "DENY"
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Referrer-Policy"] = "no-referrer"  # every response: pages need no <meta> for it
         response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         if not app.config.get("LOCAL_DEVELOPMENT"):
             response.headers["Strict-Transport-Security"] = "max-age=31536000"
