@@ -51,10 +51,13 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes | None:
+    """The bytes ``text`` encodes, if it is exactly what :func:`_b64` makes of them (one token, one
+    spelling: no stray characters, no other value in a last character's unused bits)."""
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):  # ValueError: not ASCII
         return None
+    return raw if _b64(raw) == text else None
 
 
 def _xor(a: bytes, b: bytes) -> bytes:
