@@ -133,8 +133,8 @@ def run():
             hello = statistics.median(hello_rps for hello_rps, _ in rounds)
             form = statistics.median(form_rps for _, form_rps in rounds)
             form_ratio = statistics.median(form_rps / hello_rps for hello_rps, form_rps in rounds)
-            # Opened from the wiki's gadget link (cross-site: the page is not compressed, see
-            # reporting/views/compression.py), then again from within the tool or a bookmark.
+            # Opened from the wiki's gadget link (cross-site: compressed too, with BREACH mitigated,
+            # see reporting/views/compression.py), then again from within the tool or a bookmark.
             first_visit, _, _ = visit_weight(base, cookie, "cross-site")
             _, repeat_visit, repeat_requests = visit_weight(base, cookie, "same-origin")
             first_same_origin, _, _ = visit_weight(base, cookie, "same-origin")

@@ -32,6 +32,10 @@ def test_login_rotates_the_csrf_token(client):
     before = csrf_from(client.get("/login").get_data(as_text=True))
     after = login(client, "Alice")
     assert before != after
+    # A token from before login, however it was masked, is worthless after.
+    stale = client.post("/api/v1/reports", json={"wiki": "en.wikipedia.org", "category": "harassment"},
+                        headers={"X-CSRF-Token": before})
+    assert stale.status_code == 403 and stale.get_json()["errors"][0]["code"] == "csrf"
 
 
 def test_security_headers(client):
@@ -86,9 +90,15 @@ def test_without_dev_login_or_oauth_login_explains_it_is_not_configured(tmp_path
     assert response.status_code == 503
     assert "Logging in has not been set up" in response.get_data(as_text=True)
     # Nor can the development form be posted to, even with a valid CSRF token.
+    import base64
+
+    from reporting.views.security import SECRET_KEY, mask
+
+    secret = bytes(range(32))
     with client.session_transaction() as session:
-        session["csrf_token"] = "t" * 20
-    assert client.post("/login", data={"username": "Mallory", "csrf_token": "t" * 20}).status_code == 503
+        session[SECRET_KEY] = base64.urlsafe_b64encode(secret).decode().rstrip("=")
+    token = mask(secret)  # as a page would carry it
+    assert client.post("/login", data={"username": "Mallory", "csrf_token": token}).status_code == 503
     assert client.get("/api/v1/me").status_code == 401
 
 

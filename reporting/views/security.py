@@ -1,16 +1,23 @@
 """CSRF protection and security headers for every response.
 
-CSRF: one random token per session, sent back either as the form field
-``csrf_token`` or the header ``X-CSRF-Token``. Every state-changing request
-(anything but GET/HEAD/OPTIONS) is refused without it, before any view runs;
-there are no exemptions, so a new view cannot forget it.
+CSRF: one random secret per session, kept in the session only. Pages and
+``/api/v1/me`` carry it masked, differently in every response (as Django does):
+``base64url(mask || secret XOR mask)`` with a fresh random mask, so no byte of
+the secret repeats from one response to the next and a compressed page's size
+cannot converge on it (BREACH, see :mod:`reporting.views.compression`). A token
+is sent back either as the form field ``csrf_token`` or the header
+``X-CSRF-Token``. Every state-changing request (anything but GET/HEAD/OPTIONS)
+is refused without one that unmasks to the session's secret, before any view
+runs; there are no exemptions, so a new view cannot forget it.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import secrets
 
-from flask import Flask, Response, abort, request, session
+from flask import Flask, Response, abort, g, request, session
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -22,7 +29,7 @@ CONTENT_SECURITY_POLICY = "; ".join([
     # data: only for images: Codex's CSS-only components embed their icons as
     # data-URI SVG masks (some per language). Scripts and styles stay 'self'.
     "img-src 'self' data:",
-    "font-src 'self'",
+    # No font-src: the tool serves no fonts (default-src 'none' refuses any).
     "connect-src 'self'",
     "form-action 'self' https://meta.wikimedia.org",
     "frame-ancestors 'none'",
@@ -34,28 +41,89 @@ CONTENT_SECURITY_POLICY = "; ".join([
 _SUBRESOURCE_TYPES = frozenset({"text/css", "text/javascript", "application/javascript"})
 
 
+#: The session key of the secret (not a token any page shows: see :func:`csrf_token`).
+SECRET_KEY = "csrf_token"
+SECRET_BYTES = 32
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes | None:
+    """The bytes ``text`` encodes, if it is exactly what :func:`_b64` makes of them (one token, one
+    spelling: no stray characters, no other value in a last character's unused bits)."""
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):  # ValueError: not ASCII
+        return None
+    return raw if _b64(raw) == text else None
+
+
+def _xor(a: bytes, b: bytes) -> bytes:
+    return bytes(x ^ y for x, y in zip(a, b, strict=True))
+
+
+def _new_secret() -> bytes:
+    secret = secrets.token_bytes(SECRET_BYTES)
+    session[SECRET_KEY] = _b64(secret)
+    return secret
+
+
+def _secret() -> bytes | None:
+    """The session's secret, or None if it has none (or one this module did not make)."""
+    stored = session.get(SECRET_KEY)
+    raw = _unb64(stored) if isinstance(stored, str) else None
+    return raw if raw is not None and len(raw) == SECRET_BYTES else None
+
+
+def mask(secret: bytes) -> str:
+    """``secret`` under a fresh random mask: the form a token takes on a page."""
+    pad = secrets.token_bytes(len(secret))
+    return _b64(pad + _xor(secret, pad))
+
+
+def unmask(token: str) -> bytes | None:
+    """The secret a masked token carries (None if it is not one)."""
+    raw = _unb64(token)
+    if raw is None or len(raw) != 2 * SECRET_BYTES:
+        return None
+    return _xor(raw[SECRET_BYTES:], raw[:SECRET_BYTES])
+
+
 def csrf_token() -> str:
-    """The session's token, created on first use."""
-    token = session.get("csrf_token")
-    if not token:
-        token = session["csrf_token"] = secrets.token_urlsafe(32)
+    """The session's token, masked afresh for this response (the secret is created on first use).
+
+    Every copy in one response is the same (the page's two forms compress as one); the next
+    response has another."""
+    secret = _secret() or _new_secret()
+    cached = g.get("_csrf_masked")
+    if cached and cached[0] == secret:
+        return str(cached[1])
+    token = mask(secret)
+    g._csrf_masked = (secret, token)
     return token
 
 
 def rotate_csrf_token() -> str:
-    """A new token, e.g. at login, so a token seen before login is worthless after."""
-    session["csrf_token"] = secrets.token_urlsafe(32)
-    return session["csrf_token"]
+    """A new secret, e.g. at login, so a token seen before login is worthless after; its masked form."""
+    _new_secret()
+    return csrf_token()
 
 
 def _csrf_ok() -> bool:
-    expected = session.get("csrf_token")
+    expected = _secret()
     given = request.headers.get("X-CSRF-Token")
     if not given and request.mimetype == "application/x-www-form-urlencoded":
         # Keep the raw body: views check its encoding themselves (see views.forms).
         request.get_data(cache=True)
         given = request.form.get("csrf_token", "")
-    return bool(expected) and hmac.compare_digest(str(given).encode(), str(expected).encode())
+    if expected is None or not given:
+        return False
+    # The masked form; or the bare secret, as pages showed it before tokens were masked (a form
+    # open across the deploy). The bare secret is never in a response now, so BREACH cannot read it.
+    secret = unmask(given) if len(given) > 2 * SECRET_BYTES else _unb64(given)
+    return secret is not None and hmac.compare_digest(secret, expected)
 
 
 def init_app(app: Flask) -> None:
@@ -76,7 +144,7 @@ def init_app(app: Flask) -> None:
             response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
             response.headers["X-Frame-Options"] = "DENY"
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Referrer-Policy"] = "no-referrer"  # every response: pages need no <meta> for it
         response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         if not app.config.get("LOCAL_DEVELOPMENT"):
             response.headers["Strict-Transport-Security"] = "max-age=31536000"
