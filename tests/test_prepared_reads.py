@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from reporting.storage import misuse, schema
 from reporting.storage.crypto import Sealer, generate_key
 from reporting.storage.database import is_unavailable, make_engine, utcnow
-from reporting.storage.login_sessions import _EXPIRY, LoginSessions
+from reporting.storage.login_sessions import _STATE, LoginSessions
 from reporting.storage.migrations import migrate
 from reporting.storage.prepared import PreparedRead
 
@@ -50,9 +50,9 @@ COUNT_SINCE = (select(func.count(), func.min(schema.login_sessions.c.expires_at)
 
 
 @pytest.mark.parametrize(("statement", "parameters"), [
-    (_EXPIRY, {"ids": ["a" * 64]}),
-    (_EXPIRY, {"ids": ["z" * 64, "b" * 64]}),
-    (_EXPIRY, {"ids": ["z" * 64]}),
+    (_STATE, {"ids": ["a" * 64]}),
+    (_STATE, {"ids": ["z" * 64, "b" * 64]}),
+    (_STATE, {"ids": ["z" * 64]}),
     (misuse._OVERVIEW, {"hashes": ["u1"], "now": NOW, "since": NOW - timedelta(days=90)}),
     (misuse._OVERVIEW, {"hashes": ["x", "u1"], "now": NOW, "since": NOW - timedelta(days=90)}),
     (misuse._OVERVIEW, {"hashes": ["nobody"], "now": NOW, "since": NOW - timedelta(days=90)}),

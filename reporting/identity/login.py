@@ -30,6 +30,7 @@ from reporting.identity.session import (
     SessionUser,
     current_user,
     note_database_unavailable,
+    note_open_session,
     safe_returnto,
     sign_in,
     sign_out,
@@ -120,7 +121,7 @@ def create_blueprint(config: Config, roles: RoleKeeper, login_sessions: LoginSes
 
     def _still_open(session_id: str) -> bool:
         try:
-            return login_sessions.is_open(session_id)
+            state = login_sessions.state(session_id)
         except Exception as error:
             if is_unavailable(error):
                 # The database is down: every view that reads or writes meets the outage
@@ -128,6 +129,10 @@ def create_blueprint(config: Config, roles: RoleKeeper, login_sessions: LoginSes
                 note_database_unavailable()
                 return True
             raise
+        if state is None:
+            return False
+        note_open_session(state)
+        return True
 
     def start_session(user: SessionUser, method: str, roles_due: float) -> None:
         expires_at = utcnow() + current_app.permanent_session_lifetime

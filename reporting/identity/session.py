@@ -23,6 +23,7 @@ from flask import current_app, g, redirect, request, session, url_for
 
 from reporting.identity.oauth import Identity
 from reporting.intake.submission import Reporter
+from reporting.storage.login_sessions import OpenSession
 from reporting.views.security import rotate_csrf_token
 
 SESSION_KEY = "user"
@@ -101,6 +102,18 @@ def _user_of(data: Any) -> SessionUser | None:
         return SessionUser.from_session(data)
     except TypeError:  # a session written by an incompatible version
         return None
+
+
+def note_open_session(state: OpenSession) -> None:
+    """Keep what the request's session check found (:mod:`reporting.identity.login`)."""
+    g._reporting_open_session = state
+
+
+def open_session() -> tuple[str, OpenSession] | None:
+    """This request's login session: its id and what the check found; None when logged out."""
+    state = g.get("_reporting_open_session")
+    session_id = session.get(SESSION_ID_KEY)
+    return (session_id, state) if isinstance(state, OpenSession) and isinstance(session_id, str) else None
 
 
 def logged_in_user() -> SessionUser:

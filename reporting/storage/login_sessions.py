@@ -9,9 +9,10 @@ hashes are stored: the table names neither sessions nor users.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import BindParameter, Engine, bindparam, delete, select
+from sqlalchemy import BindParameter, Connection, Engine, bindparam, delete, select, update
 
 from reporting.storage import schema
 from reporting.storage.crypto import Sealer
@@ -22,14 +23,30 @@ _sessions = schema.login_sessions
 
 # Read on every request (revocation must show at once), so built once and run as a PreparedRead.
 _ids: BindParameter[str] = bindparam("ids", expanding=True)
-_EXPIRY = select(_sessions.c.expires_at).where(_sessions.c.id_hash.in_(_ids))
+_STATE = select(_sessions.c.expires_at, _sessions.c.misuse_epoch, _sessions.c.clear_epoch).where(
+    _sessions.c.id_hash.in_(_ids))
+
+
+@dataclass(frozen=True)
+class OpenSession:
+    """An open session as the request's check found it.
+
+    ``misuse_epoch`` counts the unfounded declines of the user's reports since the session opened
+    (:func:`flag_sessions_in`); ``standing_known_clear`` says that the user's misuse standing was
+    found clear at that count (:meth:`LoginSessions.note_clear`), so nothing can have changed it for
+    the worse since: declines are the only thing that make a standing worse. Pages then show no
+    misuse notice without asking; submitting always asks (the decision is made there).
+    """
+
+    misuse_epoch: int
+    standing_known_clear: bool
 
 
 class LoginSessions:
     def __init__(self, engine: Engine, sealer: Sealer) -> None:
         self.engine = engine
         self.sealer = sealer
-        self._expiry = PreparedRead(engine, _EXPIRY)  # on every request
+        self._state = PreparedRead(engine, _STATE)  # on every request
 
     def open(self, username: str, expires_at: datetime, now: datetime | None = None) -> str:
         """Record a new session of ``username``; return its id (kept in the signed cookie)."""
@@ -41,8 +58,23 @@ class LoginSessions:
         return session_id
 
     def is_open(self, session_id: str, now: datetime | None = None) -> bool:
-        row = self._expiry.first({"ids": self.sealer.index_hashes(session_id)})
-        return row is not None and row[0] > (now or utcnow())
+        return self.state(session_id, now) is not None
+
+    def state(self, session_id: str, now: datetime | None = None) -> OpenSession | None:
+        """The session if it is still open (not logged out, ended or expired), else None."""
+        row = self._state.first({"ids": self.sealer.index_hashes(session_id)})
+        if row is None or row[0] <= (now or utcnow()):
+            return None
+        expires_at, epoch, clear_epoch = row
+        return OpenSession(misuse_epoch=epoch, standing_known_clear=clear_epoch == epoch)
+
+    def note_clear(self, session_id: str, epoch: int) -> None:
+        """The user's misuse standing was found clear at ``epoch``: later pages need not ask until a
+        decline raises the epoch (one that happened meanwhile already did: then this changes nothing)."""
+        with self.engine.begin() as connection:
+            connection.execute(update(_sessions).where(
+                _sessions.c.id_hash.in_(self.sealer.index_hashes(session_id)),
+                _sessions.c.misuse_epoch == epoch).values(clear_epoch=epoch))
 
     def close(self, session_id: str) -> None:
         with self.engine.begin() as connection:
@@ -58,3 +90,11 @@ class LoginSessions:
         with self.engine.begin() as connection:
             return int(connection.execute(delete(_sessions).where(_sessions.c.expires_at <= (now or utcnow())))
                        .rowcount)
+
+
+def flag_sessions_in(connection: Connection, user_hashes: list[str]) -> None:
+    """A report of the user (``user_hashes``: their name's hashes under every key) was declined as
+    manifestly unfounded: their open sessions look at their misuse standing again (inside the
+    decline's own transaction, so no page can miss it)."""
+    connection.execute(update(_sessions).where(_sessions.c.user_hash.in_(user_hashes))
+                       .values(misuse_epoch=_sessions.c.misuse_epoch + 1))

@@ -110,6 +110,11 @@ def _create_form_drafts(connection: Connection) -> None:
     schema.form_drafts.create(connection, checkfirst=True)
 
 
+def _session_standing_columns(connection: Connection) -> None:
+    """16: login sessions remember when their user's misuse standing was last found clear."""
+    _add_missing_columns(connection, schema.login_sessions, ("misuse_epoch", "clear_epoch"))
+
+
 MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (1, "create tables", _create_tables),
     (2, "barred_users", _create_barred_users),
@@ -123,6 +128,7 @@ MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
     (13, "misuse suspensions, audit summary and indexes", _oversight),
     (14, "key inventory, rekey progress, sealed barred names", _key_inventory),
     (15, "form drafts", _create_form_drafts),
+    (16, "login sessions: misuse standing epochs", _session_standing_columns),
 )
 
 

@@ -48,12 +48,25 @@ from reporting.cases.statuses import Status
 from reporting.storage import schema
 from reporting.storage.crypto import Sealer
 from reporting.storage.database import utcnow
+from reporting.storage.login_sessions import flag_sessions_in
 from reporting.storage.prepared import PreparedRead
+from reporting.storage.records import report_from_row
 
 _suspensions = schema.misuse_suspensions
 _audit = schema.audit_log
 _reports = schema.reports
 _events = schema.case_events
+
+
+def record_unfounded_in(connection: Connection, sealer: Sealer, report_id: int, actor: str,
+                        now: datetime) -> None:
+    """Record that ``actor`` declined the case as manifestly unfounded (the audit entry the rule
+    counts), inside the decline's transaction, and make the reporter's open sessions look at their
+    standing again (:class:`reporting.storage.login_sessions.OpenSession`)."""
+    _record_in(connection, report_id, actor, UNFOUNDED_ACTION, now)
+    row = connection.execute(select(_reports).where(_reports.c.id == report_id)).one()
+    reporter = report_from_row(sealer, row).reporter.username
+    flag_sessions_in(connection, sealer.index_hashes(reporter))
 
 
 def _record_in(connection: Connection, report_id: int | None, actor: str, action: str, now: datetime,

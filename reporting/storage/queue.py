@@ -24,6 +24,7 @@ from reporting.storage.case_status import StatusConflict, change_status_in
 from reporting.storage.crypto import Sealer
 from reporting.storage.database import utcnow
 from reporting.storage.followup_rows import Followup, of_report_in
+from reporting.storage.misuse import record_unfounded_in
 from reporting.storage.records import Report, report_from_row
 from reporting.storage.timeline import Kind, TimelineEntry, add_in, timeline_in
 
@@ -233,7 +234,7 @@ class QueueStore:
                 add_in(connection, self.sealer, meta.ref, meta.id, status, Source.FUNCTIONARY, Kind.DECLINE_REASON,
                        reason, now=now, internal=True, author=actor)
             if unfounded:
-                record_in(connection, meta.id, actor, Audit.DECLINED_UNFOUNDED, now=now)
+                record_unfounded_in(connection, self.sealer, meta.id, actor, now)
 
     def add_note(self, meta: CaseMeta, text: str, actor: str) -> None:
         """An internal note (sealed, never shown to the reporter), audited as ``note-added``."""

@@ -212,6 +212,10 @@ login_sessions = Table(
     Column("user_hash", String(64), nullable=False),
     Column("created_at", DateTime, nullable=False),
     Column("expires_at", DateTime, nullable=False),
+    # Unfounded declines of the user's reports since the session opened, and the count at which
+    # their misuse standing was last found clear (storage/login_sessions.py: OpenSession).
+    Column("misuse_epoch", Integer, nullable=False, server_default="0"),
+    Column("clear_epoch", Integer, nullable=True),
     Index("ix_login_sessions_user", "user_hash"),
     Index("ix_login_sessions_expiry", "expires_at"),
     **_MYSQL,

@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response
 
 from reporting.cases.access import has_workspace
 from reporting.cases.lifecycle import Cases
-from reporting.cases.misuse import Standing
+from reporting.cases.misuse import CLEAR, Standing
 from reporting.evidence.checks import LinkCheck, check_links
 from reporting.evidence.service import Evidence
 from reporting.evidence.types import ResolvedLink
@@ -37,6 +37,7 @@ from reporting.identity.session import (
     ended_session_user,
     logged_in_user,
     login_required,
+    open_session,
 )
 from reporting.intake.eligibility import Refusal, Refused
 from reporting.intake.references import looks_like_reference
@@ -218,9 +219,9 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence, cases: 
             return _render_form(form, 503, unavailable=True)
         try:
             restored = _restore_draft(form, logged_in_user().username)
-            # One query, for the misuse notice (warned or suspended): the reporter should read it
-            # before writing, not after sending.
-            standing = intake.standing(logged_in_user().username)
+            # The misuse notice (warned or suspended): the reporter should read it before
+            # writing, not after sending.
+            standing = _standing_for_page(logged_in_user().username)
         except Exception as error:
             if not is_unavailable(error):
                 raise
@@ -229,6 +230,19 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence, cases: 
         if restored or standing.warned or standing.suspended:
             return _render_form(form, standing=standing, notice="draft-restored" if restored else None)
         return _plain_form(skeletons, evidence.registry, form, logged_in_user())
+
+    def _standing_for_page(username: str) -> Standing:
+        """The reporter's misuse standing for a page's notice. Not asked again once this session
+        found it clear, until a decline of one of their reports raises the session's epoch
+        (:class:`reporting.storage.login_sessions.OpenSession`): most people are never declined,
+        and this was a tenth of the form's time. Sending a report always asks."""
+        opened = open_session()
+        if opened is not None and opened[1].standing_known_clear:
+            return CLEAR
+        standing = intake.standing(username)
+        if opened is not None and not (standing.warned or standing.suspended):
+            stores.login_sessions.note_clear(opened[0], opened[1].misuse_epoch)
+        return standing
 
     def _restore_draft(form: SubmissionForm, username: str) -> bool:
         """Fill ``form`` with the draft this session kept before its login (once); whether it did."""
@@ -340,7 +354,7 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence, cases: 
     def my_reports() -> Page:
         username = logged_in_user().username
         reports = stores.reports.list_of(username)
-        standing = intake.standing(username)
+        standing = _standing_for_page(username)
         # The list itself needs no decryption; the evidence count does. A reporter has few
         # reports (rate limits), so opening each one here is cheap.
         opened = {summary.ref: stores.reports.of_reporter(summary.ref, username) for summary in reports}

@@ -5,12 +5,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from reporting.cases.misuse import UNFOUNDED_ACTION
 from reporting.cases.statuses import Source, Status, path
 from reporting.storage import schema
-from reporting.storage.audit import record_in
 from reporting.storage.case_status import change_status_in
 from reporting.storage.database import utcnow
+from reporting.storage.misuse import record_unfounded_in
 from tests.conftest import login
 
 #: Who logs in as what (dev login groups: global groups, or group@host for a local group).
@@ -40,7 +39,8 @@ def report_row(stores, ref: str):
 def decline(stores, ref: str, *, unfounded: bool = True, actor: str = "Fiona", now: datetime | None = None) -> None:
     """What the workspace does when a functionary declines a case (issue 12's contract): the status
     change, its timeline entry and, for "manifestly unfounded", the ``declined-unfounded`` audit
-    entry under the functionary's name, in one transaction."""
+    entry under the functionary's name (which makes the reporter's sessions look at their standing
+    again), in one transaction."""
     row = report_row(stores, ref)
     now = now or utcnow()
     steps = path(row.status, Status.DECLINED)
@@ -49,7 +49,7 @@ def decline(stores, ref: str, *, unfounded: bool = True, actor: str = "Fiona", n
         change_status_in(connection, stores.reports.sealer, ref, row.id, row.status, steps, Source.FUNCTIONARY,
                          actor, "Nothing here breaks a policy.", now=now)
         if unfounded:
-            record_in(connection, row.id, actor, UNFOUNDED_ACTION, now=now)
+            record_unfounded_in(connection, stores.reports.sealer, row.id, actor, now)
 
 
 def reopen(stores, ref: str, actor: str = "Fiona") -> None:

@@ -232,3 +232,55 @@ def test_two_requests_that_notice_the_threshold_record_one_suspension(app):
     assert first.suspended and second.suspended
     assert len(audit_rows(stores, SUSPENDED_ACTION)) == 1
     assert len(misuse.running()) == 1
+
+
+def test_pages_ask_for_the_standing_until_it_is_found_clear_and_again_after_each_decline(app, monkeypatch):
+    """Once a session found its user's standing clear, pages show no notice without asking, until a
+    decline of one of the user's reports (in any session: they all look again); sending always asks."""
+    stores = app.extensions["reporting"].stores
+    asked = []
+    standing = type(stores.misuse).standing
+    monkeypatch.setattr(type(stores.misuse), "standing",
+                        lambda self, username, now=None: asked.append(username) or standing(self, username, now))
+    alice, other_tab = Reporter(app, "Alice"), Reporter(app, "Alice")
+    refs = [alice.report() for _ in range(3)]
+    asked.clear()
+    for path in ("/report", "/reports", "/report"):
+        page(alice.client, path)
+    assert asked == ["Alice"]  # the first page asked, and found it clear
+    page(other_tab.client, "/report")
+    assert asked == ["Alice"] * 2  # another session asks for itself once
+
+    decline(stores, refs[0])
+    decline(stores, refs[1])
+    asked.clear()
+    page(alice.client, "/report")
+    page(other_tab.client, "/reports")
+    assert asked == ["Alice"] * 2  # each session looks again after a decline (still clear: two)
+    page(alice.client, "/reports")
+    assert asked == ["Alice"] * 2
+
+    decline(stores, refs[2])
+    assert WARNING in page(alice.client, "/report") and WARNING in page(other_tab.client, "/report")
+    asked.clear()
+    assert WARNING in page(alice.client, "/reports")
+    assert asked == ["Alice"]  # while warned, every page asks (a warning also ends with time)
+    api_post(alice, "harassment")
+    assert len(asked) == 2  # sending asks, whatever the pages found
+
+
+def test_a_clear_standing_noted_after_a_decline_raced_it_is_not_taken(app):
+    """A page that found the standing clear just before a decline landed must not mark the session clear."""
+    stores = app.extensions["reporting"].stores
+    alice = Reporter(app, "Alice")
+    ref = alice.report()
+    with alice.client.session_transaction() as cookie:
+        session_id = cookie["sid"]
+    before = stores.login_sessions.state(session_id)
+    assert before is not None and not before.standing_known_clear
+    decline(stores, ref)  # lands between the page's standing query and its note
+    stores.login_sessions.note_clear(session_id, before.misuse_epoch)
+    after = stores.login_sessions.state(session_id)
+    assert after.misuse_epoch == before.misuse_epoch + 1 and not after.standing_known_clear
+    stores.login_sessions.note_clear(session_id, after.misuse_epoch)
+    assert stores.login_sessions.state(session_id).standing_known_clear
