@@ -41,6 +41,7 @@ from flask import Flask, Response, request
 from jinja2.ext import Extension
 
 from reporting.views.assets import MIN_COMPRESS_BYTES
+from reporting.views.vary import add_vary
 
 #: gzip level: fast enough for every page (~0.1 ms for 15 KB) and within a few percent of level 9's size.
 LEVEL = 6
@@ -110,7 +111,7 @@ def init_app(app: Flask) -> None:
     def _compress(response: Response) -> Response:
         if not _should_compress(response):
             return response
-        response.vary.add("Accept-Encoding")
+        add_vary(response, "Accept-Encoding")
         br, gz = request.accept_encodings["br"], request.accept_encodings["gzip"]
         encoding = "br" if br > 0 and br >= gz else "gzip" if gz > 0 else None
         if encoding is None:

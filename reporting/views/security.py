@@ -61,7 +61,9 @@ def _unb64(text: str) -> bytes | None:
 
 
 def _xor(a: bytes, b: bytes) -> bytes:
-    return bytes(x ^ y for x, y in zip(a, b, strict=True))
+    if len(a) != len(b):
+        raise ValueError("masks and secrets have the same length")
+    return (int.from_bytes(a) ^ int.from_bytes(b)).to_bytes(len(a))
 
 
 def _new_secret() -> bytes:

@@ -24,6 +24,8 @@ from flask import Flask, Request, Response, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from itsdangerous import BadSignature
 
+from reporting.views.vary import add_vary
+
 #: Endpoints whose responses are the same for everyone and cached publicly: they never carry the
 #: session cookie (Flask would otherwise refresh a permanent session's cookie on them too).
 PUBLIC_ENDPOINTS = frozenset({"static", "assets.asset", "assets.favicon"})
@@ -64,6 +66,11 @@ class CookieSessions(SecureCookieSessionInterface):
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         if request.endpoint in PUBLIC_ENDPOINTS:
+            return
+        if session and not self.should_set_cookie(app, session):
+            # Flask's own steps for an unchanged session, with a cheaper Vary (reporting/views/vary.py).
+            if session.accessed:
+                add_vary(response, "Cookie")
             return
         super().save_session(app, session, response)
 
