@@ -241,7 +241,12 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence, cases: 
             return CLEAR
         standing = intake.standing(username)
         if opened is not None and not (standing.warned or standing.suspended):
-            stores.login_sessions.note_clear(opened[0], opened[1].misuse_epoch)
+            try:
+                stores.login_sessions.note_clear(opened[0], opened[1].misuse_epoch)
+            except Exception as error:  # only a shortcut for later pages: this page has its answer
+                if not is_unavailable(error):
+                    raise
+                log.warning("could not note a clear misuse standing; later pages ask again", exc_info=True)
         return standing
 
     def _restore_draft(form: SubmissionForm, username: str) -> bool:
