@@ -94,6 +94,13 @@ def csrf_from(html: str) -> str:
     return CSRF_FIELD.search(html).group(1)
 
 
+def tokens_blanked(page: str | bytes) -> str:
+    """A page with its CSRF tokens blanked: they are masked afresh in every response (BREACH), so
+    two answers that must be the same (an existing and an unknown case's 404) differ only there."""
+    text = page.decode() if isinstance(page, bytes) else page
+    return CSRF_FIELD.sub('name="csrf_token" value="…"', text)
+
+
 def login(client, username: str = "Alice", groups: str = "") -> str:
     """Log in through the dev login form; return the new CSRF token."""
     token = csrf_from(client.get("/login").get_data(as_text=True))

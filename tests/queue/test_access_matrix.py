@@ -9,7 +9,7 @@ API, whatever the reference. On SQLite and MariaDB (the listing filters in SQL).
 """
 from __future__ import annotations
 
-from tests.conftest import make_app
+from tests.conftest import make_app, tokens_blanked
 from tests.queue.helpers import KINDS, PEOPLE, Person
 
 UNKNOWN = "IR-0000-0000-0000-0000"
@@ -79,6 +79,7 @@ def test_who_sees_which_case_on_every_route(tmp_path, database_url):
                     assert response.status_code == 404, (who, name, case, response.status_code)
                     # Exactly what a reference that does not exist gets: nothing tells them apart.
                     assert unknown.status_code == 404
-                    assert response.get_data() == unknown.get_data(), (who, name, case)
+                    assert tokens_blanked(response.get_data()) == tokens_blanked(unknown.get_data()), \
+                        (who, name, case)
                 cells += 1
     assert cells == len(PEOPLE) * (len(LISTS) + len(ROUTES)) * len(cases) == 420
