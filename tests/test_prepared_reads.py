@@ -29,8 +29,10 @@ def engine(database_url):
     migrate(engine)
     with engine.begin() as connection:
         connection.execute(schema.login_sessions.insert(), [
-            {"id_hash": "a" * 64, "user_hash": "u1", "created_at": NOW, "expires_at": NOW + timedelta(hours=1)},
-            {"id_hash": "b" * 64, "user_hash": "u2", "created_at": NOW, "expires_at": NOW - timedelta(hours=1)},
+            {"id_hash": "a" * 64, "user_hash": "u1", "created_at": NOW, "expires_at": NOW + timedelta(hours=1),
+             "misuse_epoch": 2, "clear_epoch": 1},
+            {"id_hash": "b" * 64, "user_hash": "u2", "created_at": NOW, "expires_at": NOW - timedelta(hours=1),
+             "misuse_epoch": 0, "clear_epoch": None},
         ])
         connection.execute(schema.misuse_suspensions.insert().values(
             reporter_hash="u1", report_id=None, trigger_audit_id=1, started_at=NOW - timedelta(days=1),
@@ -50,14 +52,14 @@ COUNT_SINCE = (select(func.count(), func.min(schema.login_sessions.c.expires_at)
 
 
 @pytest.mark.parametrize(("statement", "parameters"), [
-    (_STATE, {"ids": ["a" * 64]}),
-    (_STATE, {"ids": ["z" * 64, "b" * 64]}),
-    (_STATE, {"ids": ["z" * 64]}),
+    (_STATE, {"ids": ["a" * 64], "now": NOW}),
+    (_STATE, {"ids": ["z" * 64, "a" * 64], "now": NOW}),
+    (_STATE, {"ids": ["b" * 64], "now": NOW}),
     (misuse._OVERVIEW, {"hashes": ["u1"], "now": NOW, "since": NOW - timedelta(days=90)}),
     (misuse._OVERVIEW, {"hashes": ["x", "u1"], "now": NOW, "since": NOW - timedelta(days=90)}),
     (misuse._OVERVIEW, {"hashes": ["nobody"], "now": NOW, "since": NOW - timedelta(days=90)}),
     (COUNT_SINCE, {"since": NOW - timedelta(days=1)}),
-], ids=["expiry", "expiry-two-keys", "expiry-none", "overview", "overview-two-keys", "overview-clear", "literals"])
+], ids=["session", "session-two-keys", "session-expired", "overview", "overview-two-keys", "overview-clear", "literals"])
 def test_a_prepared_read_answers_what_sqlalchemy_answers(engine, statement, parameters):
     prepared = PreparedRead(engine, statement)
     expected = through_sqlalchemy(engine, statement, parameters)

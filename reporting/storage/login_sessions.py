@@ -23,8 +23,8 @@ _sessions = schema.login_sessions
 
 # Read on every request (revocation must show at once), so built once and run as a PreparedRead.
 _ids: BindParameter[str] = bindparam("ids", expanding=True)
-_STATE = select(_sessions.c.expires_at, _sessions.c.misuse_epoch, _sessions.c.clear_epoch).where(
-    _sessions.c.id_hash.in_(_ids))
+_STATE = select(_sessions.c.misuse_epoch, _sessions.c.clear_epoch).where(
+    _sessions.c.id_hash.in_(_ids), _sessions.c.expires_at > bindparam("now"))
 
 
 @dataclass(frozen=True)
@@ -62,10 +62,10 @@ class LoginSessions:
 
     def state(self, session_id: str, now: datetime | None = None) -> OpenSession | None:
         """The session if it is still open (not logged out, ended or expired), else None."""
-        row = self._state.first({"ids": self.sealer.index_hashes(session_id)})
-        if row is None or row[0] <= (now or utcnow()):
+        row = self._state.first({"ids": self.sealer.index_hashes(session_id), "now": now or utcnow()})
+        if row is None:
             return None
-        expires_at, epoch, clear_epoch = row
+        epoch, clear_epoch = row
         return OpenSession(misuse_epoch=epoch, standing_known_clear=clear_epoch == epoch)
 
     def note_clear(self, session_id: str, epoch: int) -> None:

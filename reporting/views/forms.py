@@ -143,6 +143,8 @@ def prefill_from_query(args: Mapping[str, str], site: WikiSite = lambda wiki: No
     operator registered), so that the evidence parser reads the link back on any known wiki.
     Values are only ever put into form fields (escaped), never followed.
     """
+    if not args:  # the form opened from the tool's own menu
+        return SubmissionForm()
     wiki = args.get("wiki", "").strip()[:255]
     page = args.get("page", "").strip()[:255]
     user = args.get("user", "").strip()[:255]
