@@ -101,3 +101,31 @@ def _error_of_sqlalchemy(engine) -> BaseException:
     except DBAPIError as error:
         return error
     raise AssertionError("the statement ran")
+
+
+def test_each_read_sees_what_was_committed_before_it_in_any_thread(engine):
+    """On SQLite each thread keeps its own connection: a read must still see every commit before it
+    (a logout in another process ends the session at once), and a failed connection is replaced."""
+    import threading
+
+    read = PreparedRead(engine, _STATE)
+    later = {"ids": ["c" * 64], "now": NOW}
+    assert read.rows(later) == []
+    with engine.begin() as connection:
+        connection.execute(schema.login_sessions.insert().values(
+            id_hash="c" * 64, user_hash="u3", created_at=NOW, expires_at=NOW + timedelta(hours=1)))
+    assert read.rows(later) == [(0, None)]
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(read.rows(later)))
+    thread.start()
+    thread.join()
+    assert seen == [[(0, None)]]
+    with engine.begin() as connection:
+        connection.execute(schema.login_sessions.delete().where(schema.login_sessions.c.id_hash == "c" * 64))
+    assert read.rows(later) == []
+    broken = PreparedRead(engine, select(func.count()).select_from(schema.login_sessions)
+                          .where(schema.login_sessions.c.user_hash == bindparam("user")))
+    refused = object() if engine.dialect.name == "sqlite" else float("nan")  # what each driver refuses
+    with pytest.raises(DBAPIError):
+        broken.rows({"user": refused})
+    assert broken.rows({"user": "u1"}) == [(1,)]  # and the next read works

@@ -8,8 +8,9 @@ SQLAlchemy's execution path around it (a transaction and, on SQLite, its
 0.35 ms a read: together, a third of the form's time once its HTML was cached.
 
 A :class:`PreparedRead` compiles its statement for the engine's dialect once
-(per length of each list parameter), then runs it on a pooled DB-API
-connection with the dialect's own conversions of parameters and results. A
+(per length of each list parameter), then runs it on a DB-API connection (a
+pooled one on MariaDB; on SQLite, one per thread) with the dialect's own
+conversions of parameters and results. A
 single SELECT is consistent by itself, so it needs no transaction of ours.
 Only reads belong here: nothing is committed. Errors are raised as
 SQLAlchemy's (``DBAPIError``), so callers tell an outage from a bug as they do
@@ -48,6 +49,8 @@ class PreparedRead:
         self.statement = statement
         self._compiled: dict[tuple[tuple[str, int], ...], _Compiled] = {}
         self._lock = threading.Lock()
+        #: SQLite: each thread reads on a connection of its own (:meth:`_fetch_own`).
+        self._own = threading.local() if engine.dialect.name == "sqlite" else None
 
     def rows(self, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Every row, each value converted as SQLAlchemy converts it."""
@@ -62,6 +65,12 @@ class PreparedRead:
         bound: tuple[Any, ...] | dict[str, Any] = tuple(arguments)
         if compiled.named:
             bound = dict(zip(compiled.named, arguments, strict=True))
+        fetched = self._fetch_own(compiled.sql, bound) if self._own is not None else self._fetch(compiled.sql, bound)
+        return [tuple(value if convert is None else convert(value)
+                      for value, convert in zip(row, compiled.results, strict=True)) for row in fetched]
+
+    def _fetch(self, sql: str, bound: tuple[Any, ...] | dict[str, Any]) -> list[Any]:
+        """On a pooled connection (checked before use, recycled: what MariaDB needs)."""
         dbapi_error = self.engine.dialect.loaded_dbapi.Error
         try:
             connection = self.engine.raw_connection()
@@ -70,8 +79,8 @@ class PreparedRead:
         try:
             cursor = connection.cursor()
             try:
-                cursor.execute(compiled.sql, bound)
-                fetched = cursor.fetchall()
+                cursor.execute(sql, bound)
+                return list(cursor.fetchall())
             finally:
                 cursor.close()
         except dbapi_error as error:
@@ -81,8 +90,33 @@ class PreparedRead:
             raise self._wrapped(error, invalidated=disconnected) from error
         finally:
             connection.close()  # back to the pool, which rolls the read's implicit transaction back
-        return [tuple(value if convert is None else convert(value)
-                      for value, convert in zip(row, compiled.results, strict=True)) for row in fetched]
+
+    def _fetch_own(self, sql: str, bound: tuple[Any, ...] | dict[str, Any]) -> list[Any]:
+        """On SQLite, on this thread's own connection, made by the pool (with its pragmas) and then
+        detached from it: a connection to a local file does not go stale, and in autocommit mode
+        (:func:`reporting.storage.database.make_engine`) a lone SELECT is its own transaction, so
+        there is nothing to reset between reads. The pool's check-out and return were a third of
+        the read. A connection that failed is closed, and the next read makes a new one."""
+        assert self._own is not None
+        dbapi_error = self.engine.dialect.loaded_dbapi.Error
+        connection = getattr(self._own, "connection", None)
+        try:
+            if connection is None:
+                connection = self._own.connection = self.engine.raw_connection()
+                connection.detach()
+            cursor = connection.cursor()
+            try:
+                cursor.execute(sql, bound)
+                return list(cursor.fetchall())
+            finally:
+                cursor.close()
+        except dbapi_error as error:
+            self._own.connection = None
+            disconnected = False
+            if connection is not None:
+                disconnected = self.engine.dialect.is_disconnect(error, connection.dbapi_connection, None)
+                connection.close()
+            raise self._wrapped(error, invalidated=disconnected) from error
 
     def _wrapped(self, error: Exception, invalidated: bool) -> StatementError:
         return DBAPIError.instance(str(self.statement), None, error, self.engine.dialect.loaded_dbapi.Error,
