@@ -8,9 +8,10 @@ ones it uses.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from pathlib import Path
+from types import FunctionType
 from typing import Any
 
 from flask import Flask
@@ -60,6 +61,25 @@ def _read_instance_key(instance: Path, name: str) -> str | None:
     return path.read_text(encoding="ascii").strip() if path.exists() else None
 
 
+class ReportingFlask(Flask):
+    """Flask, with ``ensure_sync``'s answer kept per function: Flask asks
+    ``inspect.iscoroutinefunction`` of every hook and view on every request (eight on the report
+    form), and the answer never changes. Only plain functions are kept (a bound method is a new
+    object each time)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._synced: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        made = self._synced.get(func)
+        if made is None:
+            made = super().ensure_sync(func)
+            if isinstance(func, FunctionType):
+                self._synced[func] = made
+        return made
+
+
 def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Flask:
     """Build the app. ``overrides`` (flat setting keys) are for tests."""
     environ = os.environ if environ is None else environ
@@ -72,7 +92,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, environ: Mapping[str,
         config["encryption_key"] = config["encryption_key"] or _read_instance_key(instance, "encryption.key")
     check_startup(config, environ)
 
-    app = Flask(
+    app = ReportingFlask(
         __name__,
         static_folder=str(PROJECT_ROOT / "static"),
         static_url_path="/static",
