@@ -74,9 +74,9 @@ def test_a_prepared_read_answers_what_sqlalchemy_answers(engine, statement, para
 def test_the_login_session_check_reads_the_record(engine):
     sessions = LoginSessions(engine, Sealer(generate_key()))
     opened = sessions.open("Alice", utcnow() + timedelta(hours=1))
-    assert sessions.is_open(opened)
+    assert sessions.state(opened) is not None
     sessions.close(opened)
-    assert not sessions.is_open(opened)
+    assert sessions.state(opened) is None
 
 
 def test_a_database_that_cannot_answer_raises_what_every_statement_raises(tmp_path):

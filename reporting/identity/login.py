@@ -39,6 +39,7 @@ from reporting.identity.usernames import canonical_username
 from reporting.startup_checks import is_loopback_host
 from reporting.storage.database import is_unavailable, utcnow
 from reporting.storage.login_sessions import LoginSessions
+from reporting.views.sessions import PUBLIC_ENDPOINTS
 from reporting.wiki.user_agent import policy_user_agent
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ class RoleKeeper:
 
 
 #: Requests that read no session: static files and the health check (which answers from its own probe).
-_NO_SESSION_CHECK = frozenset({"static", "assets.asset", "assets.favicon", "health.healthz"})
+_NO_SESSION_CHECK = PUBLIC_ENDPOINTS | {"health.healthz"}
 
 
 def create_blueprint(config: Config, roles: RoleKeeper, login_sessions: LoginSessions) -> Blueprint:

@@ -57,9 +57,6 @@ class LoginSessions:
                 created_at=now or utcnow(), expires_at=expires_at))
         return session_id
 
-    def is_open(self, session_id: str, now: datetime | None = None) -> bool:
-        return self.state(session_id, now) is not None
-
     def state(self, session_id: str, now: datetime | None = None) -> OpenSession | None:
         """The session if it is still open (not logged out, ended or expired), else None."""
         row = self._state.first({"ids": self.sealer.index_hashes(session_id), "now": now or utcnow()})

@@ -62,7 +62,9 @@ def record_unfounded_in(connection: Connection, sealer: Sealer, report_id: int, 
                         now: datetime) -> None:
     """Record that ``actor`` declined the case as manifestly unfounded (the audit entry the rule
     counts), inside the decline's transaction, and make the reporter's open sessions look at their
-    standing again (:class:`reporting.storage.login_sessions.OpenSession`)."""
+    standing again (:class:`reporting.storage.login_sessions.OpenSession`). The reporter's name comes
+    from the sealed report, not its ``reporter_hash``: sessions are found by the name's hashes under
+    every configured key, so a rekey between the login and the decline cannot hide one."""
     _record_in(connection, report_id, actor, UNFOUNDED_ACTION, now)
     row = connection.execute(select(_reports).where(_reports.c.id == report_id)).one()
     reporter = report_from_row(sealer, row).reporter.username
@@ -110,7 +112,8 @@ class MisuseStore:
         self.engine = engine
         self.sealer = sealer
         self.policy = policy
-        self._overview = PreparedRead(engine, _OVERVIEW)  # on every showing of the report form
+        # On every submission, and on pages until their session found the standing clear.
+        self._overview = PreparedRead(engine, _OVERVIEW)
 
     # -- reading -----------------------------------------------------------
 

@@ -216,9 +216,7 @@ class OutboxStore:
                 return None
             row = connection.execute(_ONE_ROW, {"p_id": row_id}).one()
             report = connection.execute(_REPORTS, {"p_ids": [report_id]}).one()
-        return OutboxItem(id=row.id, report_id=row.report_id, ref=report.ref, destination=row.destination,
-                          priority=row.priority, attempts=row.attempts, kind=row.kind, followup_id=row.followup_id,
-                          open_report=partial(report_from_row, self.sealer, report))
+        return self._item(row, report, attempts=row.attempts)  # read after the lease counted it
 
     def _claim(self, query: Select, parameters: dict[str, Any], now: datetime,
                lease: timedelta) -> list[OutboxItem]:
@@ -231,11 +229,13 @@ class OutboxStore:
             # would lock (and skip) rows of ``reports`` too.
             reports = {report.id: report for report in connection.execute(
                 _REPORTS, {"p_ids": [row.report_id for row in rows]})}
-        return [OutboxItem(id=row.id, report_id=row.report_id, ref=reports[row.report_id].ref,
-                           destination=row.destination, priority=row.priority, attempts=row.attempts + 1,
-                           kind=row.kind, followup_id=row.followup_id,
-                           open_report=partial(report_from_row, self.sealer, reports[row.report_id]))
-                for row in rows]
+        return [self._item(row, reports[row.report_id], attempts=row.attempts + 1) for row in rows]
+
+    def _item(self, row: Any, report: Any, attempts: int) -> OutboxItem:
+        """A claimed row as its deliverer sees it (``attempts``: this claim's number)."""
+        return OutboxItem(id=row.id, report_id=row.report_id, ref=report.ref, destination=row.destination,
+                          priority=row.priority, attempts=attempts, kind=row.kind, followup_id=row.followup_id,
+                          open_report=partial(report_from_row, self.sealer, report))
 
     def renew(self, items: list[OutboxItem], lease: timedelta, now: datetime | None = None) -> int:
         """Extend the leases of claims this process still holds; return how many.

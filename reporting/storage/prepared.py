@@ -77,12 +77,7 @@ class PreparedRead:
         except dbapi_error as error:
             raise self._wrapped(error, invalidated=False) from error
         try:
-            cursor = connection.cursor()
-            try:
-                cursor.execute(sql, bound)
-                return list(cursor.fetchall())
-            finally:
-                cursor.close()
+            return _run(connection, sql, bound)
         except dbapi_error as error:
             disconnected = self.engine.dialect.is_disconnect(error, connection.dbapi_connection, None)
             if disconnected:
@@ -104,12 +99,7 @@ class PreparedRead:
             if connection is None:
                 connection = self._own.connection = self.engine.raw_connection()
                 connection.detach()
-            cursor = connection.cursor()
-            try:
-                cursor.execute(sql, bound)
-                return list(cursor.fetchall())
-            finally:
-                cursor.close()
+            return _run(connection, sql, bound)
         except dbapi_error as error:
             self._own.connection = None
             disconnected = False
@@ -160,6 +150,15 @@ class PreparedRead:
                         for column in self.statement.selected_columns)
         named = () if made.positiontup is not None else tuple(names)
         return _Compiled(made.string, tuple(placeholders), results, fixed, named)
+
+
+def _run(connection: Any, sql: str, bound: tuple[Any, ...] | dict[str, Any]) -> list[Any]:
+    cursor = connection.cursor()
+    try:
+        cursor.execute(sql, bound)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def _placeholders(sql: str, positions: Sequence[str] | None, paramstyle: str) -> list[str]:

@@ -34,7 +34,6 @@ from __future__ import annotations
 import gzip
 import re
 import secrets
-import string
 
 import brotli
 from flask import Flask, Response, request
@@ -51,7 +50,6 @@ BROTLI_QUALITY = 5
 MAX_PADDING = 100
 _COMPRESSIBLE = ("text/html", "text/css", "text/javascript", "application/javascript", "application/json",
                  "application/problem+json", "image/svg+xml")
-_LETTERS = string.ascii_letters
 
 
 def _padding_length() -> int:
@@ -59,11 +57,12 @@ def _padding_length() -> int:
 
 
 def gzip_padded(body: bytes) -> bytes:
-    """``body`` gzipped, with a random file name (FNAME) of 1 to MAX_PADDING letters in its header."""
+    """``body`` gzipped, with a random file name (FNAME) of 1 to MAX_PADDING hex digits in its header."""
     compressed = gzip.compress(body, compresslevel=LEVEL, mtime=0)
     header = bytearray(compressed[:10])  # magic, method, flags, mtime, xfl, os (RFC 1952)
     header[3] |= gzip.FNAME
-    name = "".join(secrets.choice(_LETTERS) for _ in range(_padding_length())).encode("ascii")
+    length = _padding_length()
+    name = secrets.token_hex(length)[:length].encode("ascii")
     return bytes(header) + name + b"\0" + compressed[10:]
 
 
