@@ -81,10 +81,10 @@ def test_a_page_that_uses_a_value_beyond_printing_it_is_always_rendered(caplog):
         shout = values["name"].upper()  # no marker can stand for this
         return f"<p>{shout}</p><p>{values['name']}</p>" if values["name"] else "<p>nobody</p>"
 
-    assert skeletons.page(("greeting",), None, render, {"name": "ada"}) == "<p>ADA</p><p>ada</p>"
+    assert skeletons.page(("greeting",), None, render, {"name": "ada"}) == b"<p>ADA</p><p>ada</p>"
     assert "cannot be filled from a skeleton" in caplog.text
-    assert skeletons.page(("greeting",), None, render, {"name": "bo"}) == "<p>BO</p><p>bo</p>"
-    assert skeletons.page(("greeting",), None, render, {"name": ""}) == "<p>nobody</p>"
+    assert skeletons.page(("greeting",), None, render, {"name": "bo"}) == b"<p>BO</p><p>bo</p>"
+    assert skeletons.page(("greeting",), None, render, {"name": ""}) == b"<p>nobody</p>"
 
 
 def test_a_skeleton_escapes_each_value_and_is_made_again_for_another_version():
@@ -97,17 +97,17 @@ def test_a_skeleton_escapes_each_value_and_is_made_again_for_another_version():
         return f'<input value="{escape(values["name"])}"><b>{escape(values["name"])}</b>{suffix}'
 
     first = object()
-    assert skeletons.page(("k",), first, render, {"name": "a"}) == '<input value="a"><b>a</b>1'
+    assert skeletons.page(("k",), first, render, {"name": "a"}) == b'<input value="a"><b>a</b>1'
     count = len(renders)
     assert skeletons.page(("k",), first, render, {"name": '"><x>&'}) == (
-        '<input value="&#34;&gt;&lt;x&gt;&amp;"><b>&#34;&gt;&lt;x&gt;&amp;</b>1')
+        b'<input value="&#34;&gt;&lt;x&gt;&amp;"><b>&#34;&gt;&lt;x&gt;&amp;</b>1')
     assert len(renders) == count  # filled, not rendered
     second = object()
-    assert skeletons.page(("k",), second, lambda values: render(values, "2"), {"name": "b"}).endswith("2")
-    assert skeletons.page(("k",), second, render, {"name": "c"}).endswith("2")  # the new version's skeleton
+    assert skeletons.page(("k",), second, lambda values: render(values, "2"), {"name": "b"}).endswith(b"2")
+    assert skeletons.page(("k",), second, render, {"name": "c"}).endswith(b"2")  # the new version's skeleton
 
 
 def test_a_cut_page_gives_back_its_pieces():
     skeleton = Skeleton.cut("a[X]b[Y]c[X]", {"x": "[X]", "y": "[Y]"})
-    assert skeleton.pieces == ("a", "b", "c", "") and skeleton.slots == ("x", "y", "x")
-    assert skeleton.fill({"x": "<", "y": "&"}) == "a&lt;b&amp;c&lt;"
+    assert skeleton.pieces == (b"a", b"b", b"c", b"") and skeleton.slots == ("x", "y", "x")
+    assert skeleton.fill({"x": "<", "y": "&"}) == b"a&lt;b&amp;c&lt;"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from datetime import UTC, timedelta
 from datetime import date as Date
 from datetime import datetime as DateTime
@@ -28,6 +29,8 @@ from babel import Locale
 from babel.dates import format_timedelta
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
 from markupsafe import Markup
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from reporting.i18n.formatter import UserName
 from reporting.i18n.languages import (
@@ -55,8 +58,12 @@ __all__ = [
 
 DEFAULT_MESSAGES_DIR = Path(__file__).resolve().parents[2] / "i18n"
 _EXTENSION = "reporting_i18n"
+_CHOOSER = "reporting_language_chooser"
 _SESSION_LANGUAGE = "uselang"
 _SESSION_TIMEZONE = "timezone"
+
+#: (``?uselang=``, the session's language, Accept-Language) -> the request's language.
+LanguageChooser = Callable[[str | None, str | None, str | None], str]
 
 
 def init_app(app: Flask, messages_dir: str | os.PathLike[str] | None = None) -> None:
@@ -67,7 +74,9 @@ def init_app(app: Flask, messages_dir: str | os.PathLike[str] | None = None) -> 
     and the filters ``datetime``, ``date``, ``reltime``, ``number``. Raises when ``en.json`` is missing
     or broken, so a deployment without messages fails at start-up rather than on the first page.
     """
-    app.extensions[_EXTENSION] = Catalog.load(messages_dir if messages_dir is not None else DEFAULT_MESSAGES_DIR)
+    catalog = Catalog.load(messages_dir if messages_dir is not None else DEFAULT_MESSAGES_DIR)
+    app.extensions[_EXTENSION] = catalog
+    app.extensions[_CHOOSER] = _language_chooser(catalog)
     flask_babel.Babel(
         app,
         configure_jinja=False,  # no gettext in templates: every string is a message
@@ -141,11 +150,11 @@ def _languages_of(codes: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     return tuple((code, autonym(code)) for code in codes)
 
 
-def _is_selectable(code: str | None) -> bool:
+def _is_selectable(code: str | None, catalog: Catalog | None = None) -> bool:
     """Whether ``code`` may be used as the page language: it has messages, MediaWiki knows it, or qqx."""
     if code is None:
         return False
-    return code == QQX or _catalog().has_language(code) or is_mediawiki_language(code)
+    return code == QQX or (catalog or _catalog()).has_language(code) or is_mediawiki_language(code)
 
 
 def current_language() -> str:
@@ -176,23 +185,32 @@ def switch_language(code: str | None) -> bool:
 
 
 def _select_language() -> str:
-    requested = normalize_code(request.args.get("uselang"))
-    if _is_selectable(requested):
-        assert requested is not None
-        return requested
     remembered = session.get(_SESSION_LANGUAGE)
-    remembered = normalize_code(remembered) if isinstance(remembered, str) else None
-    if _is_selectable(remembered):
-        assert remembered is not None
-        return remembered
-    return _match_accept_language() or SOURCE_LANGUAGE
+    choose: LanguageChooser = current_app.extensions[_CHOOSER]
+    return choose(request.args.get("uselang"), remembered if isinstance(remembered, str) else None,
+                  request.environ.get("HTTP_ACCEPT_LANGUAGE"))
 
 
-def _match_accept_language() -> str | None:
+def _language_chooser(catalog: Catalog) -> LanguageChooser:
+    """:func:`_language_for` of ``catalog``, its answers kept per app: browsers send a handful of
+    distinct headers, and choosing (parsing the header, normalising, following fallback chains) cost
+    more than a page's messages."""
+    return functools.lru_cache(maxsize=1024)(functools.partial(_language_for, catalog))
+
+
+def _language_for(catalog: Catalog, requested: str | None, remembered: str | None, accept: str | None) -> str:
+    """The language for a request's ``?uselang=``, session language and Accept-Language header, as given."""
+    for code in (normalize_code(requested), normalize_code(remembered)):
+        if _is_selectable(code, catalog):
+            assert code is not None
+            return code
+    return _match_accept_language(catalog, accept) or SOURCE_LANGUAGE
+
+
+def _match_accept_language(catalog: Catalog, accept: str | None) -> str | None:
     """The first language the browser accepts (by quality) that has a message file, directly or through its
     fallback chain (``de-AT`` -> ``de``). The chain's implicit English counts only if the browser named English."""
-    catalog = _catalog()
-    for value, _quality in request.accept_languages:
+    for value, _quality in parse_accept_header(accept, LanguageAccept):
         code = normalize_code(value)
         if code is None or code == QQX:
             continue

@@ -20,6 +20,7 @@ from functools import wraps
 from typing import Any
 
 from flask import current_app, g, redirect, request, session, url_for
+from flask.globals import request_ctx
 
 from reporting.identity.oauth import Identity
 from reporting.intake.submission import Reporter
@@ -31,6 +32,7 @@ LOGIN_AT_KEY = "login_at"
 LOGIN_METHOD_KEY = "login_method"
 ROLES_DUE_KEY = "roles_due"
 SESSION_ID_KEY = "sid"  # the server-side record of this login (storage/login_sessions.py)
+_USER_MEMO = "_reporting_user"  # the request's answer of current_user(), kept on its session
 DRAFT_KEY = "draft"  # the token of a report form kept while its reporter logs in (storage/form_drafts.py)
 
 clock: Callable[[], float] = time.time  # tests replace it to age sessions
@@ -83,15 +85,19 @@ def current_user() -> SessionUser | None:
     """The logged-in user, or None (also for a session past its lifetime).
 
     Asked half a dozen times a request (hooks, the view, the page's header): the answer is kept
-    for the request, for as long as the session holds the same user record (logging in or out
-    replaces or removes it)."""
-    data = session.get(SESSION_KEY)
-    known = g.get("_reporting_user")
+    on the request's session object, for as long as it holds the same user record (logging in or
+    out replaces or removes it). The object is looked up once: each trip through Flask's context
+    locals cost as much as the rest of this function."""
+    current = request_ctx.session
+    if current is None:  # pragma: no cover - Flask opens a session before any hook or view runs
+        return None
+    data = current.get(SESSION_KEY)
+    known = current.__dict__.get(_USER_MEMO)
     if known is not None and known[0] is data:
         user: SessionUser | None = known[1]
         return user
     user = _user_of(data)
-    g._reporting_user = (data, user)
+    current.__dict__[_USER_MEMO] = (data, user)
     return user
 
 

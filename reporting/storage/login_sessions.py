@@ -26,6 +26,8 @@ _ids: BindParameter[str] = bindparam("ids", expanding=True)
 _STATE = select(_sessions.c.misuse_epoch, _sessions.c.clear_epoch).where(
     _sessions.c.id_hash.in_(_ids), _sessions.c.expires_at > bindparam("now"))
 
+_KEPT_ID_HASHES = 4096
+
 
 @dataclass(frozen=True)
 class OpenSession:
@@ -47,6 +49,9 @@ class LoginSessions:
         self.engine = engine
         self.sealer = sealer
         self._state = PreparedRead(engine, _STATE)  # on every request
+        #: Session id -> its hashes under every key, for the check on every request (an HMAC per
+        #: key each time otherwise). Bounded: emptied when full.
+        self._id_hashes: dict[str, list[str]] = {}
 
     def open(self, username: str, expires_at: datetime, now: datetime | None = None) -> str:
         """Record a new session of ``username``; return its id (kept in the signed cookie)."""
@@ -59,7 +64,12 @@ class LoginSessions:
 
     def state(self, session_id: str, now: datetime | None = None) -> OpenSession | None:
         """The session if it is still open (not logged out, ended or expired), else None."""
-        row = self._state.first({"ids": self.sealer.index_hashes(session_id), "now": now or utcnow()})
+        hashes = self._id_hashes.get(session_id)
+        if hashes is None:
+            if len(self._id_hashes) >= _KEPT_ID_HASHES:
+                self._id_hashes.clear()
+            hashes = self._id_hashes[session_id] = self.sealer.index_hashes(session_id)
+        row = self._state.first({"ids": hashes, "now": now or utcnow()})
         if row is None:
             return None
         epoch, clear_epoch = row

@@ -66,6 +66,8 @@ class PreparedRead:
         if compiled.named:
             bound = dict(zip(compiled.named, arguments, strict=True))
         fetched = self._fetch_own(compiled.sql, bound) if self._own is not None else self._fetch(compiled.sql, bound)
+        if not any(compiled.results):  # values as the driver gives them (SQLite's integers and texts)
+            return [tuple(row) for row in fetched]
         return [tuple(value if convert is None else convert(value)
                       for value, convert in zip(row, compiled.results, strict=True)) for row in fetched]
 
@@ -88,7 +90,8 @@ class PreparedRead:
 
     def _fetch_own(self, sql: str, bound: tuple[Any, ...] | dict[str, Any]) -> list[Any]:
         """On SQLite, on this thread's own connection, made by the pool (with its pragmas) and then
-        detached from it: a connection to a local file does not go stale, and in autocommit mode
+        detached from it, and used as the driver's own connection (no pool wrapper around each
+        cursor): a connection to a local file does not go stale, and in autocommit mode
         (:func:`reporting.storage.database.make_engine`) a lone SELECT is its own transaction, so
         there is nothing to reset between reads. The pool's check-out and return were a third of
         the read. A connection that failed is closed, and the next read makes a new one."""
@@ -97,9 +100,12 @@ class PreparedRead:
         connection = getattr(self._own, "connection", None)
         try:
             if connection is None:
-                connection = self._own.connection = self.engine.raw_connection()
+                connection = self.engine.raw_connection()
                 connection.detach()
-            return _run(connection, sql, bound)
+                self._own.connection = connection
+            driver: Any = connection.dbapi_connection  # sqlite3's own connection
+            rows: list[Any] = driver.execute(sql, bound).fetchall()
+            return rows
         except dbapi_error as error:
             self._own.connection = None
             disconnected = False

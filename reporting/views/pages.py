@@ -71,7 +71,7 @@ from reporting.views.throttle import CheckThrottle
 
 log = logging.getLogger(__name__)
 
-Page = str | tuple[str, int] | tuple[str, int, dict[str, str]] | Response
+Page = str | bytes | tuple[str, int] | tuple[str, int, dict[str, str]] | Response
 
 
 def check_evidence(evidence: Evidence, text: str, wiki: str) -> LinkCheck:
@@ -127,7 +127,7 @@ _FORM_CONTEXT = {
 _TEXT_FIELDS = ("wiki", "reported_users", "evidence", "description", "submission_id")
 
 
-def _plain_form(skeletons: PageSkeletons, registry: object, form: SubmissionForm, user: SessionUser) -> str:
+def _plain_form(skeletons: PageSkeletons, registry: object, form: SubmissionForm, user: SessionUser) -> bytes:
     """The form as most people open it, unfilled or prefilled by the gadget, from its skeleton
     (:mod:`reporting.views.skeletons`): the same page as :func:`_render_form`'s, made in a
     fraction of the time. Everything the template decides on is in the key."""

@@ -8,11 +8,12 @@ Two changes to Flask's :class:`~flask.sessions.SecureCookieSessionInterface`:
 * A cookie whose signature was checked once is not checked again. Every view
   of a logged-in person sends the same cookie until the session changes, and
   verifying it (HMAC, base64, tagged JSON) was a tenth of the report form's
-  time. The cache maps the exact cookie text to what it held and when it was
-  signed; each request gets its own copy and the age limit applies as
-  before. It holds nothing a request does not already carry, and it does not
-  decide whether a session is still open: the server-side record is checked on
-  every request (:mod:`reporting.storage.login_sessions`).
+  time. The cache maps the exact ``Cookie`` header (so a known one is not even
+  parsed) to what its session cookie held and when that was signed; each
+  request gets its own copy and the age limit applies as before. It holds
+  nothing a request does not already carry, and it does not decide whether a
+  session is still open: the server-side record is checked on every request
+  (:mod:`reporting.storage.login_sessions`).
 """
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ PUBLIC_ENDPOINTS = frozenset({"static", "assets.asset", "assets.favicon"})
 
 #: Cookies remembered per process: about a kilobyte each, the oldest forgotten first.
 MAX_VERIFIED = 4096
+#: A longer Cookie header (other cookies besides the session's) is verified every time, not kept.
+MAX_KEPT_HEADER = 2048
 
 
 class CookieSessions(SecureCookieSessionInterface):
@@ -41,12 +44,16 @@ class CookieSessions(SecureCookieSessionInterface):
         self._lock = threading.Lock()
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        value = request.cookies.get(self.get_cookie_name(app))
-        if not value or not app.secret_key:
+        # Keyed by the whole Cookie header, so a known session costs no cookie parsing either.
+        header = request.environ.get("HTTP_COOKIE")
+        if not header or not app.secret_key:
             return super().open_session(app, request)
         max_age = int(app.permanent_session_lifetime.total_seconds())
-        known = self._verified.get(value)
+        known = self._verified.get(header)
         if known is None:
+            value = request.cookies.get(self.get_cookie_name(app))
+            if not value:
+                return super().open_session(app, request)
             serializer = self.get_signing_serializer(app)
             assert serializer is not None  # there is a secret key
             try:
@@ -54,13 +61,15 @@ class CookieSessions(SecureCookieSessionInterface):
             except BadSignature:  # forged, from another key, or expired: an empty session, as Flask does
                 return self.session_class()
             known = (int(signed_at.timestamp()), data)
+            if len(header) > MAX_KEPT_HEADER:
+                return self.session_class(data)
             with self._lock:  # threads of one worker share it
                 if len(self._verified) >= self._limit:
                     del self._verified[next(iter(self._verified))]
-                self._verified[value] = known
+                self._verified[header] = known
         age = int(time.time()) - known[0]
         if not 0 <= age <= max_age:  # itsdangerous's own rule (``SignatureExpired``)
-            self._verified.pop(value, None)
+            self._verified.pop(header, None)
             return self.session_class()
         return self.session_class(_copied(known[1]))
 

@@ -45,23 +45,28 @@ Render = Callable[[Mapping[str, str]], str]
 
 @dataclass(frozen=True)
 class Skeleton:
-    """A page cut at its values: ``pieces[0] + value(slots[0]) + pieces[1] + ...``."""
+    """A page cut at its values: ``pieces[0] + value(slots[0]) + pieces[1] + ...``, in UTF-8.
 
-    pieces: tuple[str, ...]
+    The pieces are kept encoded, so a page costs a join of bytes and the encoding of its few
+    values: a page with any non-ASCII letter (the language chooser's names) is a string of wide
+    characters, and encoding all of it for every response cost more than filling it."""
+
+    pieces: tuple[bytes, ...]
     slots: tuple[str, ...]
 
     @classmethod
     def cut(cls, page: str, markers: Mapping[str, str]) -> Skeleton:
         by_marker = {marker: name for name, marker in markers.items()}
         parts = re.split("(" + "|".join(map(re.escape, by_marker)) + ")", page)
-        return cls(pieces=tuple(parts[0::2]), slots=tuple(by_marker[marker] for marker in parts[1::2]))
+        return cls(pieces=tuple(part.encode() for part in parts[0::2]),
+                   slots=tuple(by_marker[marker] for marker in parts[1::2]))
 
-    def fill(self, values: Mapping[str, str]) -> str:
+    def fill(self, values: Mapping[str, str]) -> bytes:
         out = [self.pieces[0]]
         for slot, piece in zip(self.slots, self.pieces[1:], strict=True):
-            out.append(str(escape(values[slot])))
+            out.append(str(escape(values[slot])).encode())
             out.append(piece)
-        return "".join(out)
+        return b"".join(out)
 
 
 @dataclass(frozen=True)
@@ -77,25 +82,25 @@ class PageSkeletons:
         self._kept: dict[tuple[Hashable, ...], _Kept] = {}
         self._limit = limit
 
-    def page(self, key: tuple[Hashable, ...], version: object, render: Render, values: Mapping[str, str]) -> str:
-        """The page for ``values``: ``render(values)`` renders it from its template (the
+    def page(self, key: tuple[Hashable, ...], version: object, render: Render, values: Mapping[str, str]) -> bytes:
+        """The page for ``values``, in UTF-8: ``render(values)`` renders it from its template (the
         values as they are, as Jinja sees them); ``key`` names everything else it depends on."""
         kept = self._kept.get(key)
         if kept is not None and kept.version is version:
-            return kept.skeleton.fill(values) if kept.skeleton is not None else render(values)
-        page = render(values)
+            return kept.skeleton.fill(values) if kept.skeleton is not None else render(values).encode()
+        page = render(values).encode()
         if len(self._kept) < self._limit or key in self._kept:
             self._kept[key] = _Kept(self._proved(key, render, values, page), version)
         return page
 
     @staticmethod
-    def _proved(key: tuple[Hashable, ...], render: Render, values: Mapping[str, str], page: str) -> Skeleton | None:
+    def _proved(key: tuple[Hashable, ...], render: Render, values: Mapping[str, str], page: bytes) -> Skeleton | None:
         nonce = secrets.token_hex(8)
         markers = {name: f"\ue000{nonce}:{name}\ue001" for name in values}
         skeleton = Skeleton.cut(render(markers), markers)
         probes = ({name: f"{_PROBE} {name}" for name in values}, dict.fromkeys(values, ""))
         for trial in (values, *probes):
-            expected = page if trial is values else render(trial)
+            expected = page if trial is values else render(trial).encode()
             if skeleton.fill(trial) != expected:
                 log.warning("page %s cannot be filled from a skeleton; it is rendered on every view", key[0])
                 return None
