@@ -31,6 +31,7 @@ the wiki's gadget link.
 """
 from __future__ import annotations
 
+import functools
 import gzip
 import re
 import secrets
@@ -38,6 +39,7 @@ import secrets
 import brotli
 from flask import Flask, Response, request
 from jinja2.ext import Extension
+from werkzeug.http import parse_accept_header
 
 from reporting.views.assets import MIN_COMPRESS_BYTES
 from reporting.views.vary import add_vary
@@ -103,6 +105,15 @@ def _should_compress(response: Response) -> bool:
     return response.mimetype in _COMPRESSIBLE
 
 
+@functools.lru_cache(maxsize=256)
+def accepted_encoding(header: str | None) -> str | None:
+    """``br``, ``gzip`` or None for an Accept-Encoding header as a browser sent it: browsers send a
+    handful of distinct ones, and parsing one was a tenth of what this hook cost."""
+    accepted = parse_accept_header(header)
+    br, gz = accepted["br"], accepted["gzip"]
+    return "br" if br > 0 and br >= gz else "gzip" if gz > 0 else None
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.add_extension(Unindent)
 
@@ -111,8 +122,7 @@ def init_app(app: Flask) -> None:
         if not _should_compress(response):
             return response
         add_vary(response, "Accept-Encoding")
-        br, gz = request.accept_encodings["br"], request.accept_encodings["gzip"]
-        encoding = "br" if br > 0 and br >= gz else "gzip" if gz > 0 else None
+        encoding = accepted_encoding(request.environ.get("HTTP_ACCEPT_ENCODING"))
         if encoding is None:
             return response
         body = response.get_data()

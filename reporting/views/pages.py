@@ -217,11 +217,12 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence, cases: 
         if database_seemed_unavailable():
             # The reporter may write the report now; sending checks again.
             return _render_form(form, 503, unavailable=True)
+        user = logged_in_user()
         try:
-            restored = _restore_draft(form, logged_in_user().username)
+            restored = _restore_draft(form, user.username)
             # The misuse notice (warned or suspended): the reporter should read it before
             # writing, not after sending.
-            standing = _standing_for_page(logged_in_user().username)
+            standing = _standing_for_page(user.username)
         except Exception as error:
             if not is_unavailable(error):
                 raise
@@ -229,7 +230,7 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence, cases: 
             return _render_form(form, 503, unavailable=True)
         if restored or standing.warned or standing.suspended:
             return _render_form(form, standing=standing, notice="draft-restored" if restored else None)
-        return _plain_form(skeletons, evidence.registry, form, logged_in_user())
+        return _plain_form(skeletons, evidence.registry, form, user)
 
     def _standing_for_page(username: str) -> Standing:
         """The reporter's misuse standing for a page's notice. Not asked again once this session

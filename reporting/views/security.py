@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hmac
 import secrets
 
@@ -36,6 +37,9 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "base-uri 'none'",
 ])
 
+
+#: Paths of pages with report content or tokens.
+_NEVER_CACHED = ("/report", "/queue", "/api/", "/login", "/oauth")
 
 #: Responses that browsers only use as parts of a page, never render as documents.
 _SUBRESOURCE_TYPES = frozenset({"text/css", "text/javascript", "application/javascript"})
@@ -75,7 +79,13 @@ def _new_secret() -> bytes:
 def _secret() -> bytes | None:
     """The session's secret, or None if it has none (or one this module did not make)."""
     stored = session.get(SECRET_KEY)
-    raw = _unb64(stored) if isinstance(stored, str) else None
+    return _decoded_secret(stored) if isinstance(stored, str) else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _decoded_secret(stored: str) -> bytes | None:
+    """Kept per process: pages ask for every request's token, and a session's secret stays."""
+    raw = _unb64(stored)
     return raw if raw is not None and len(raw) == SECRET_BYTES else None
 
 
@@ -145,17 +155,19 @@ def init_app(app: Flask) -> None:
     if not app.config.get("LOCAL_DEVELOPMENT"):
         everywhere.append(("Strict-Transport-Security", "max-age=31536000"))
     documents = [("X-Frame-Options", "DENY"), *everywhere]
+    documents_with_policy = [("Content-Security-Policy", CONTENT_SECURITY_POLICY), *documents]
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
+        headers = response.headers
         if response.mimetype not in _SUBRESOURCE_TYPES:
             # Documents (and anything a browser might open as one); a stylesheet, script or icon
-            # needs no policy of its own, and each would carry these ~300 bytes (issue 14).
-            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-            response.headers.extend(documents)
+            # needs no policy of its own, and each would carry these ~300 bytes (issue 14). A view
+            # may have set a policy of its own.
+            headers.extend(documents if "Content-Security-Policy" in headers else documents_with_policy)
         else:
-            response.headers.extend(everywhere)
-        if request.path.startswith(("/report", "/queue", "/api/", "/login", "/oauth")):
+            headers.extend(everywhere)
+        if request.path.startswith(_NEVER_CACHED):
             # Pages with report content or tokens are never cached by anyone.
-            response.headers["Cache-Control"] = "no-store"
+            headers["Cache-Control"] = "no-store"
         return response

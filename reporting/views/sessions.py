@@ -85,9 +85,11 @@ class CookieSessions(SecureCookieSessionInterface):
 
 
 def _copied(value: Any) -> Any:
-    """A copy of what a cookie held (JSON values): each request may change its own session."""
+    """A copy of what a cookie held (JSON values): each request may change its own session.
+    Only dicts and lists are copied (with a call per container, not per value); everything else
+    is a str, number, bool, None, or a tagged type Flask turns into an immutable value."""
     if isinstance(value, dict):
-        return {key: _copied(item) for key, item in value.items()}
+        return {key: _copied(item) if isinstance(item, dict | list) else item for key, item in value.items()}
     if isinstance(value, list):
-        return [_copied(item) for item in value]
-    return value  # str, number, bool, None, and the tagged types Flask turns into immutable values
+        return [_copied(item) if isinstance(item, dict | list) else item for item in value]
+    return value

@@ -12,7 +12,9 @@ from werkzeug.wrappers import Response
 def add_vary(response: Response, name: str) -> None:
     """Add ``name`` to the response's ``Vary`` unless it is there (names compare without case)."""
     vary = response.headers.get("Vary")
-    if not vary:
+    if vary is None:
+        response.headers.add("Vary", name)  # none to replace: no search through the headers
+    elif not vary:
         response.headers["Vary"] = name
     elif name.lower() not in (part.strip().lower() for part in vary.split(",")):
         response.headers["Vary"] = f"{vary}, {name}"
