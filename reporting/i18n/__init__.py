@@ -184,10 +184,17 @@ def switch_language(code: str | None) -> bool:
     return True
 
 
+def _uselang() -> str | None:
+    """``?uselang=`` as given: ``request.args.get`` without the exception werkzeug raises and catches
+    when it is absent, as it is on almost every request (asked twice each)."""
+    values = request.args.getlist("uselang")
+    return values[0] if values else None
+
+
 def _select_language() -> str:
     remembered = session.get(_SESSION_LANGUAGE)
     choose: LanguageChooser = current_app.extensions[_CHOOSER]
-    return choose(request.args.get("uselang"), remembered if isinstance(remembered, str) else None,
+    return choose(_uselang(), remembered if isinstance(remembered, str) else None,
                   request.environ.get("HTTP_ACCEPT_LANGUAGE"))
 
 
@@ -225,7 +232,7 @@ def _match_accept_language(catalog: Catalog, accept: str | None) -> str | None:
 
 def _remember_uselang() -> None:
     """Make a valid ``?uselang=`` sticky: later pages without it keep the language."""
-    requested = normalize_code(request.args.get("uselang"))
+    requested = normalize_code(_uselang())
     if _is_selectable(requested) and current_app.secret_key and session.get(_SESSION_LANGUAGE) != requested:
         session[_SESSION_LANGUAGE] = requested
 

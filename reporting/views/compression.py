@@ -42,7 +42,7 @@ from jinja2.ext import Extension
 from werkzeug.http import parse_accept_header
 
 from reporting.views.assets import MIN_COMPRESS_BYTES
-from reporting.views.vary import add_vary
+from reporting.views.headers import add_vary, first_value
 
 #: gzip level: fast enough for every page (~0.1 ms for 15 KB) and within a few percent of level 9's size.
 LEVEL = 6
@@ -98,7 +98,9 @@ class Unindent(Extension):
 
 
 def _should_compress(response: Response) -> bool:
-    if response.direct_passthrough or response.is_streamed or "Content-Encoding" in response.headers:
+    if response.direct_passthrough or response.is_streamed:
+        return False
+    if first_value(response.headers, "Content-Encoding") is not None:
         return False
     if response.status_code < 200 or response.status_code in (204, 304) or request.method == "HEAD":
         return False

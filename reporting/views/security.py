@@ -20,6 +20,8 @@ import secrets
 
 from flask import Flask, Response, abort, g, request, session
 
+from reporting.views.headers import first_value
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # No inline scripts or styles anywhere; no third-party origin at run time.
@@ -164,7 +166,8 @@ def init_app(app: Flask) -> None:
             # Documents (and anything a browser might open as one); a stylesheet, script or icon
             # needs no policy of its own, and each would carry these ~300 bytes (issue 14). A view
             # may have set a policy of its own.
-            headers.extend(documents if "Content-Security-Policy" in headers else documents_with_policy)
+            headers.extend(documents if first_value(headers, "Content-Security-Policy") is not None
+                           else documents_with_policy)
         else:
             headers.extend(everywhere)
         if request.path.startswith(_NEVER_CACHED):

@@ -25,7 +25,7 @@ from flask import Flask, Request, Response, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from itsdangerous import BadSignature
 
-from reporting.views.vary import add_vary
+from reporting.views.headers import add_vary
 
 #: Endpoints whose responses are the same for everyone and cached publicly: they never carry the
 #: session cookie (Flask would otherwise refresh a permanent session's cookie on them too).
@@ -77,7 +77,7 @@ class CookieSessions(SecureCookieSessionInterface):
         if request.endpoint in PUBLIC_ENDPOINTS:
             return
         if session and not self.should_set_cookie(app, session):
-            # Flask's own steps for an unchanged session, with a cheaper Vary (reporting/views/vary.py).
+            # Flask's own steps for an unchanged session, with a cheaper Vary (reporting/views/headers.py).
             if session.accessed:
                 add_vary(response, "Cookie")
             return
