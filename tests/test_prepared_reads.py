@@ -20,7 +20,8 @@ from reporting.storage.login_sessions import _STATE, LoginSessions
 from reporting.storage.migrations import migrate
 from reporting.storage.prepared import PreparedRead
 
-NOW = datetime(2026, 12, 2, 8, 0, 0)
+# The session check compares expiry with the database's own clock: the rows are around the real now.
+NOW = utcnow().replace(microsecond=0)
 
 
 @pytest.fixture
@@ -52,9 +53,9 @@ COUNT_SINCE = (select(func.count(), func.min(schema.login_sessions.c.expires_at)
 
 
 @pytest.mark.parametrize(("statement", "parameters"), [
-    (_STATE, {"ids": ["a" * 64], "now": NOW}),
-    (_STATE, {"ids": ["z" * 64, "a" * 64], "now": NOW}),
-    (_STATE, {"ids": ["b" * 64], "now": NOW}),
+    (_STATE, {"ids": ["a" * 64]}),
+    (_STATE, {"ids": ["z" * 64, "a" * 64]}),
+    (_STATE, {"ids": ["b" * 64]}),
     (misuse._OVERVIEW, {"hashes": ["u1"], "now": NOW, "since": NOW - timedelta(days=90)}),
     (misuse._OVERVIEW, {"hashes": ["x", "u1"], "now": NOW, "since": NOW - timedelta(days=90)}),
     (misuse._OVERVIEW, {"hashes": ["nobody"], "now": NOW, "since": NOW - timedelta(days=90)}),
@@ -77,6 +78,16 @@ def test_the_login_session_check_reads_the_record(engine):
     assert sessions.state(opened) is not None
     sessions.close(opened)
     assert sessions.state(opened) is None
+
+
+@pytest.mark.parametrize(("expires_in", "open_"), [(-3, False), (6, True)])
+def test_the_login_session_check_compares_expiry_with_the_database_clock(engine, expires_in, open_):
+    """The expiry is compared in SQL with the database's UTC time (SQLite's strftime, MariaDB's
+    UTC_TIMESTAMP), against the naive UTC the tool stores: seconds either side count."""
+    sessions = LoginSessions(engine, Sealer(generate_key()))
+    opened = sessions.open("Alice", utcnow() + timedelta(seconds=expires_in))
+    assert (sessions.state(opened) is not None) is open_
+    assert (through_sqlalchemy(engine, _STATE, {"ids": [sessions.sealer.index_hash(opened)]}) != []) is open_
 
 
 def test_a_database_that_cannot_answer_raises_what_every_statement_raises(tmp_path):

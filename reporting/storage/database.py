@@ -23,11 +23,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import DateTime, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.functions import FunctionElement
 
 from reporting.config import Config, Setting, parse_positive_float, register_settings
 
@@ -73,6 +75,34 @@ class DatabaseTimeouts:
 def utcnow() -> datetime:
     """Naive UTC, the form both databases store without surprises."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+class database_utcnow(FunctionElement[datetime]):  # noqa: N801 - named as SQL functions are
+    """The current UTC time, read by the database itself, comparable with the naive UTC datetimes
+    the tool stores: for a statement run on every request, where converting the time in Python and
+    binding it cost more than the comparison (:mod:`reporting.storage.login_sessions`). Both clocks
+    are the host's (SQLite) or NTP-synchronised (MariaDB)."""
+
+    type = DateTime()
+    inherit_cache = True
+
+
+@compiles(database_utcnow)
+def _named_utcnow(element: database_utcnow, compiler: Any, **kw: Any) -> str:
+    # Statements shown in messages (``str(statement)``); a database other than these two fails on it.
+    return "UTC_NOW()"
+
+
+@compiles(database_utcnow, "sqlite")
+def _sqlite_utcnow(element: database_utcnow, compiler: Any, **kw: Any) -> str:
+    # Milliseconds, in the text form SQLAlchemy stores (``2026-12-02 08:00:00.123456`` compares
+    # after ``2026-12-02 08:00:00.123``: at most a millisecond late).
+    return "strftime('%Y-%m-%d %H:%M:%f', 'now')"
+
+
+@compiles(database_utcnow, "mysql", "mariadb")
+def _mysql_utcnow(element: database_utcnow, compiler: Any, **kw: Any) -> str:
+    return "UTC_TIMESTAMP(6)"
 
 
 def make_engine(url: str, timeouts: DatabaseTimeouts | None = None, *, checks_only: bool = False) -> Engine:

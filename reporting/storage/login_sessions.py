@@ -16,7 +16,7 @@ from sqlalchemy import BindParameter, Connection, Engine, bindparam, delete, sel
 
 from reporting.storage import schema
 from reporting.storage.crypto import Sealer
-from reporting.storage.database import utcnow
+from reporting.storage.database import database_utcnow, utcnow
 from reporting.storage.prepared import PreparedRead
 
 _sessions = schema.login_sessions
@@ -24,7 +24,7 @@ _sessions = schema.login_sessions
 # Read on every request (revocation must show at once), so built once and run as a PreparedRead.
 _ids: BindParameter[str] = bindparam("ids", expanding=True)
 _STATE = select(_sessions.c.misuse_epoch, _sessions.c.clear_epoch).where(
-    _sessions.c.id_hash.in_(_ids), _sessions.c.expires_at > bindparam("now"))
+    _sessions.c.id_hash.in_(_ids), _sessions.c.expires_at > database_utcnow())
 
 _KEPT_ID_HASHES = 4096
 
@@ -62,14 +62,14 @@ class LoginSessions:
                 created_at=now or utcnow(), expires_at=expires_at))
         return session_id
 
-    def state(self, session_id: str, now: datetime | None = None) -> OpenSession | None:
+    def state(self, session_id: str) -> OpenSession | None:
         """The session if it is still open (not logged out, ended or expired), else None."""
         hashes = self._id_hashes.get(session_id)
         if hashes is None:
             if len(self._id_hashes) >= _KEPT_ID_HASHES:
                 self._id_hashes.clear()
             hashes = self._id_hashes[session_id] = self.sealer.index_hashes(session_id)
-        row = self._state.first({"ids": hashes, "now": now or utcnow()})
+        row = self._state.first({"ids": hashes})
         if row is None:
             return None
         epoch, clear_epoch = row

@@ -47,8 +47,11 @@ class PreparedRead:
     def __init__(self, engine: Engine, statement: Select) -> None:
         self.engine = engine
         self.statement = statement
-        self._compiled: dict[tuple[tuple[str, int], ...], _Compiled] = {}
+        self._compiled: dict[tuple[int, ...], _Compiled] = {}
         self._lock = threading.Lock()
+        #: The list parameters (``IN``): the statement is compiled once per their lengths.
+        self._lists = tuple(sorted(name for name, bind in statement.compile(dialect=engine.dialect).binds.items()
+                                   if bind.expanding))
         #: SQLite: each thread reads on a connection of its own (:meth:`_fetch_own`).
         self._own = threading.local() if engine.dialect.name == "sqlite" else None
 
@@ -124,8 +127,7 @@ class PreparedRead:
         return rows[0] if rows else None
 
     def _compile_for(self, parameters: Mapping[str, Any]) -> _Compiled:
-        shape = tuple(sorted((name, len(value)) for name, value in parameters.items()
-                             if isinstance(value, list | tuple)))
+        shape = tuple(len(parameters[name]) for name in self._lists)
         compiled = self._compiled.get(shape)
         if compiled is None:
             with self._lock:
