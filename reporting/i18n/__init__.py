@@ -161,9 +161,9 @@ def current_language() -> str:
     """The MediaWiki code of the request's language ("en" outside a request); computed once per request."""
     if not has_request_context():
         return SOURCE_LANGUAGE
-    if "_reporting_language" not in g:
-        g._reporting_language = _select_language()
-    language: str = g._reporting_language
+    language: str | None = g.get("_reporting_language")
+    if language is None:
+        language = g._reporting_language = _select_language()
     return language
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from flask import current_app, g, redirect, request, session, url_for
 from flask.globals import request_ctx
+from flask.sessions import SessionMixin
 
 from reporting.identity.oauth import Identity
 from reporting.intake.submission import Reporter
@@ -73,8 +74,8 @@ class SessionUser(Reporter):
                         confirmed_email=bool(self.confirmed_email), groups=self.groups)
 
 
-def _session_is_fresh() -> bool:
-    login_at = session.get(LOGIN_AT_KEY)
+def _session_is_fresh(current: SessionMixin) -> bool:
+    login_at = current.get(LOGIN_AT_KEY)
     if not isinstance(login_at, (int, float)) or isinstance(login_at, bool):
         return False
     age = clock() - login_at
@@ -96,13 +97,13 @@ def current_user() -> SessionUser | None:
     if known is not None and known[0] is data:
         user: SessionUser | None = known[1]
         return user
-    user = _user_of(data)
+    user = _user_of(data, current)
     current.__dict__[_USER_MEMO] = (data, user)
     return user
 
 
-def _user_of(data: Any) -> SessionUser | None:
-    if not data or not _session_is_fresh():
+def _user_of(data: Any, current: SessionMixin) -> SessionUser | None:
+    if not data or not _session_is_fresh(current):
         return None
     try:
         return SessionUser.from_session(data)
