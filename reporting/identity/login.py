@@ -86,11 +86,10 @@ class RoleKeeper:
             return user, now + role_lookup.retry_interval_seconds(self.config)
         return dataclasses.replace(user, roles=roles), now + role_lookup.refresh_interval_seconds(self.config)
 
-    def refresh_if_due(self) -> None:
-        """Recompute the session user's roles when ``roles_due`` has passed."""
-        user = current_user()
+    def refresh_if_due(self, user: SessionUser) -> None:
+        """Recompute the roles of ``user`` (the session's) when ``roles_due`` has passed."""
         due = session.get(ROLES_DUE_KEY, 0)
-        if user is None or (isinstance(due, (int, float)) and sessions.clock() < due):
+        if isinstance(due, (int, float)) and sessions.clock() < due:
             return
         user, due = self.with_roles(user, session.get(LOGIN_METHOD_KEY, "dev"))
         session[SESSION_KEY] = user.to_session()
@@ -115,10 +114,11 @@ def create_blueprint(config: Config, roles: RoleKeeper, login_sessions: LoginSes
         if request.endpoint in _NO_SESSION_CHECK or SESSION_KEY not in session:
             return
         session_id = session.get(SESSION_ID_KEY)
-        if current_user() is None or not isinstance(session_id, str) or not _still_open(session_id):
+        user = current_user()
+        if user is None or not isinstance(session_id, str) or not _still_open(session_id):
             sign_out()  # expired, logged out or ended: the cookie is worthless from now on
             return
-        roles.refresh_if_due()
+        roles.refresh_if_due(user)
 
     def _still_open(session_id: str) -> bool:
         try:

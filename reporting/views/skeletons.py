@@ -64,7 +64,7 @@ class Skeleton:
     def fill(self, values: Mapping[str, str]) -> bytes:
         out = [self.pieces[0]]
         for slot, piece in zip(self.slots, self.pieces[1:], strict=True):
-            out.append(str(escape(values[slot])).encode())
+            out.append(escape(values[slot]).encode())
             out.append(piece)
         return b"".join(out)
 
