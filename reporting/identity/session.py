@@ -33,8 +33,8 @@ LOGIN_AT_KEY = "login_at"
 LOGIN_METHOD_KEY = "login_method"
 ROLES_DUE_KEY = "roles_due"
 SESSION_ID_KEY = "sid"  # the server-side record of this login (storage/login_sessions.py)
-_USER_MEMO = "_reporting_user"  # the request's answer of current_user(), kept on its session
 DRAFT_KEY = "draft"  # the token of a report form kept while its reporter logs in (storage/form_drafts.py)
+_USER_MEMO = "_reporting_user"  # the request's answer of current_user(), an attribute of its session object
 
 clock: Callable[[], float] = time.time  # tests replace it to age sessions
 

@@ -26,6 +26,7 @@ _ids: BindParameter[str] = bindparam("ids", expanding=True)
 _STATE = select(_sessions.c.misuse_epoch, _sessions.c.clear_epoch).where(
     _sessions.c.id_hash.in_(_ids), _sessions.c.expires_at > database_utcnow())
 
+#: Session ids whose hashes one process keeps (a session id is in its cookie anyway).
 _KEPT_ID_HASHES = 4096
 
 
