@@ -1,7 +1,11 @@
 """Security as a feature: CSRF everywhere, headers, cookies, redirects."""
+import re
+
 import pytest
+from werkzeug.datastructures import Headers
 
 from reporting.identity.session import safe_returnto
+from reporting.views.security import SecurityHeaders
 
 from .conftest import login, make_app
 
@@ -44,6 +48,67 @@ def test_security_headers(client):
     assert "unsafe-inline" not in csp and "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+EVERYWHERE = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+              "Permissions-Policy": "camera=(), microphone=(), geolocation=()"}
+
+
+def _stylesheet(client):
+    return re.search(r'href="(/assets/[^"]+\.css)"', client.get("/").get_data(as_text=True)).group(1)
+
+
+@pytest.mark.parametrize(("path", "document", "no_store"), [
+    ("/", True, False),
+    ("/privacy", True, False),
+    ("/report", True, True),  # a redirect to the login, from a page that is never cached
+    ("/login", True, True),
+    ("/api/v1/me", True, True),  # JSON: a browser may open it as a document
+    ("/no-such-page", True, False),  # the error page
+    (_stylesheet, False, False),
+])
+def test_every_response_gets_the_headers_of_its_kind_once(client, path, document, no_store):
+    """Documents get the policy and X-Frame-Options, subresources only what every response gets;
+    each header once, and pages with tokens or report content are never cached."""
+    response = client.get(path(client) if callable(path) else path)
+    headers = response.headers
+    for name, value in EVERYWHERE.items():
+        assert headers.getlist(name) == [value]
+    assert headers.getlist("X-Frame-Options") == (["DENY"] if document else [])
+    assert len(headers.getlist("Content-Security-Policy")) == (1 if document else 0)
+    assert "Strict-Transport-Security" not in headers  # local development: plain http
+    if no_store:
+        assert headers.getlist("Cache-Control") == ["no-store"]
+    else:
+        assert headers.get("Cache-Control") != "no-store"
+
+
+def test_production_responses_demand_https(tmp_path):
+    client = make_app(tmp_path, local_development=False, dev_login=False).test_client()
+    assert client.get("/").headers.getlist("Strict-Transport-Security") == ["max-age=31536000"]
+
+
+@pytest.mark.parametrize(("path", "content_type", "expected_policy", "expected_cache"), [
+    ("/report/x", "text/html; charset=utf-8", "img-src 'none'", ["no-store"]),  # the view's policy kept
+    ("//report", "text/html", "img-src 'none'", ["no-store"]),  # werkzeug routes it as /report
+    ("/about", "text/html", "img-src 'none'", ["max-age=60"]),
+    ("/queue", "TEXT/CSS", None, ["no-store"]),  # a subresource: no policy of its own
+])
+def test_the_middleware_keeps_a_views_policy_and_replaces_its_cache_control_where_never_cached(
+        path, content_type, expected_policy, expected_cache):
+    def inner(environ, start_response):
+        headers = [("Content-Type", content_type), ("Cache-Control", "max-age=60")]
+        if content_type.startswith("text/html"):
+            headers.append(("Content-Security-Policy", "img-src 'none'"))
+        start_response("200 OK", headers)
+        return [b""]
+
+    seen = {}
+    SecurityHeaders(inner, list(EVERYWHERE.items()))(
+        {"PATH_INFO": path}, lambda status, headers, exc_info=None: seen.setdefault("headers", headers))
+    headers = Headers(seen["headers"])
+    assert headers.getlist("Content-Security-Policy") == ([expected_policy] if expected_policy else [])
+    assert headers.getlist("Cache-Control") == expected_cache
 
 
 def test_pages_have_no_inline_script_or_style(alice):

@@ -2,7 +2,7 @@
 
 Werkzeug's ``Headers.get`` and ``in`` raise and catch an HTTP exception
 (``BadRequestKeyError``) for every header that is absent, about a microsecond
-each, and a page asked for four absent ones. ``getlist`` scans without raising.
+each, and every page asked for some. ``getlist`` scans without raising.
 ``response.vary`` parses the header into a set and writes it back on every
 change (about 15 µs, paid by several hooks on every page); adding a name to
 the header's text costs a third of that.

@@ -17,10 +17,13 @@ import binascii
 import functools
 import hmac
 import secrets
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, abort, g, request, session
+from flask import Flask, abort, g, request, session
 
-from reporting.views.headers import first_value
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -150,27 +153,55 @@ def init_app(app: Flask) -> None:
         if not _csrf_ok():
             abort(403, description="csrf")
 
-    # Headers no view sets: added in one step (setting them one by one searched the list each time).
     everywhere = [("X-Content-Type-Options", "nosniff"),
                   ("Referrer-Policy", "no-referrer"),  # every response: pages need no <meta> for it
                   ("Permissions-Policy", "camera=(), microphone=(), geolocation=()")]
     if not app.config.get("LOCAL_DEVELOPMENT"):
         everywhere.append(("Strict-Transport-Security", "max-age=31536000"))
-    documents = [("X-Frame-Options", "DENY"), *everywhere]
-    documents_with_policy = [("Content-Security-Policy", CONTENT_SECURITY_POLICY), *documents]
+    app.wsgi_app = SecurityHeaders(app.wsgi_app, everywhere)  # type: ignore[method-assign]
 
-    @app.after_request
-    def _security_headers(response: Response) -> Response:
-        headers = response.headers
-        if response.mimetype not in _SUBRESOURCE_TYPES:
-            # Documents (and anything a browser might open as one); a stylesheet, script or icon
-            # needs no policy of its own, and each would carry these ~300 bytes (issue 14). A view
-            # may have set a policy of its own.
-            headers.extend(documents if first_value(headers, "Content-Security-Policy") is not None
-                           else documents_with_policy)
-        else:
-            headers.extend(everywhere)
-        if request.path.startswith(_NEVER_CACHED):
-            # Pages with report content or tokens are never cached by anyone.
-            headers["Cache-Control"] = "no-store"
-        return response
+
+class SecurityHeaders:
+    """WSGI middleware: the headers no view sets, added to every response's header list as it starts.
+
+    As middleware (Flask documents replacing ``wsgi_app``) rather than an ``after_request`` hook,
+    the constant headers skip werkzeug's response machinery, which validated and copied each of
+    them twice more on every page: a tenth of the report form's time under gunicorn (issue 14).
+    Everything a response passes through gets them, error pages included.
+
+    Documents (and anything a browser might open as one) get the policy, unless their view set one,
+    and ``X-Frame-Options``; a stylesheet, script or icon needs neither, and each would carry ~300
+    bytes. Pages with report content or tokens are never cached by anyone: ``Cache-Control:
+    no-store`` replaces what a view said.
+    """
+
+    def __init__(self, app: WSGIApplication, everywhere: list[tuple[str, str]]) -> None:
+        self.app = app
+        self._subresources = list(everywhere)
+        self._documents = [("X-Frame-Options", "DENY"), *everywhere]
+        self._documents_with_policy = [("Content-Security-Policy", CONTENT_SECURITY_POLICY), *self._documents]
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        # As werkzeug makes ``request.path`` of it ("//report" is routed to "/report").
+        never_cached = ("/" + environ.get("PATH_INFO", "").lstrip("/")).startswith(_NEVER_CACHED)
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            headers.extend(self._added(headers))
+            if never_cached:
+                headers[:] = [(name, value) for name, value in headers if name.lower() != "cache-control"]
+                headers.append(("Cache-Control", "no-store"))
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, start)
+
+    def _added(self, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        content_type, policy = "", False
+        for name, value in headers:
+            lowered = name.lower()
+            if lowered == "content-type":
+                content_type = value.partition(";")[0].strip().lower()
+            elif lowered == "content-security-policy":
+                policy = True
+        if content_type in _SUBRESOURCE_TYPES:
+            return self._subresources
+        return self._documents if policy else self._documents_with_policy
