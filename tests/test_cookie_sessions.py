@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from reporting.views.sessions import CookieSessions
+from reporting.views.sessions import MAX_KEPT_HEADER, CookieSessions
 from tests.conftest import login, make_app
 
 COOKIE = "reporting_session"
@@ -32,6 +32,23 @@ def test_a_remembered_cookie_still_opens_its_session_and_a_changed_one_does_not(
     foreign = make_app(tmp_path / "other").test_client()  # another secret key
     foreign.set_cookie(COOKIE, value)
     assert foreign.get("/api/v1/me").status_code == 401
+
+
+def test_a_long_cookie_header_opens_its_session_every_time_without_being_kept(tmp_path):
+    """Other cookies besides the session's make the header long: verified on every request, not
+    remembered (the cache is keyed by the whole header and must stay small)."""
+    app = make_app(tmp_path)
+    client = app.test_client()
+    login(client, "Alice")
+    client.set_cookie("other", "x" * MAX_KEPT_HEADER)
+    kept = len(app.session_interface._verified)
+    for _ in range(2):
+        assert client.get("/api/v1/me").get_json()["username"] == "Alice"
+    assert len(app.session_interface._verified) == kept
+    assert all(len(header) <= MAX_KEPT_HEADER for header in app.session_interface._verified)
+    client.delete_cookie("other")
+    assert client.get("/api/v1/me").get_json()["username"] == "Alice"
+    assert f"{COOKIE}={cookie_of(client)}" in app.session_interface._verified  # a short one is kept
 
 
 def test_a_remembered_cookie_expires_with_the_session_lifetime(tmp_path, monkeypatch):

@@ -106,9 +106,7 @@ class PreparedRead:
                 connection = self.engine.raw_connection()
                 connection.detach()
                 self._own.connection = connection
-            driver: Any = connection.dbapi_connection  # sqlite3's own connection
-            rows: list[Any] = driver.execute(sql, bound).fetchall()
-            return rows
+            return _run(connection.dbapi_connection, sql, bound)  # sqlite3's own connection
         except dbapi_error as error:
             self._own.connection = None
             disconnected = False
