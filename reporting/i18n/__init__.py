@@ -27,7 +27,7 @@ import flask_babel
 import pytz
 from babel import Locale
 from babel.dates import format_timedelta
-from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
+from flask import Flask, current_app, g, has_app_context, has_request_context, session
 from markupsafe import Markup
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
@@ -43,6 +43,7 @@ from reporting.i18n.languages import (
     normalize_code,
 )
 from reporting.i18n.messages import HTML_MARKER, SOURCE_LANGUAGE, Catalog
+from reporting.request_context import request_globals, this_request
 
 __all__ = [
     "HTML_MARKER",
@@ -161,9 +162,10 @@ def current_language() -> str:
     """The MediaWiki code of the request's language ("en" outside a request); computed once per request."""
     if not has_request_context():
         return SOURCE_LANGUAGE
-    language: str | None = g.get("_reporting_language")
+    kept = request_globals()
+    language: str | None = kept.get("_reporting_language")
     if language is None:
-        language = g._reporting_language = _select_language()
+        language = kept._reporting_language = _select_language()
     return language
 
 
@@ -187,15 +189,16 @@ def switch_language(code: str | None) -> bool:
 def _uselang() -> str | None:
     """``?uselang=`` as given: ``request.args.get`` without the exception werkzeug raises and catches
     when it is absent, as it is on almost every request (asked twice each)."""
-    values = request.args.getlist("uselang")
+    values = this_request().request.args.getlist("uselang")
     return values[0] if values else None
 
 
 def _select_language() -> str:
-    remembered = session.get(_SESSION_LANGUAGE)
-    choose: LanguageChooser = current_app.extensions[_CHOOSER]
+    context = this_request()
+    remembered = context.session.get(_SESSION_LANGUAGE)
+    choose: LanguageChooser = context.app.extensions[_CHOOSER]
     return choose(_uselang(), remembered if isinstance(remembered, str) else None,
-                  request.environ.get("HTTP_ACCEPT_LANGUAGE"))
+                  context.request.environ.get("HTTP_ACCEPT_LANGUAGE"))
 
 
 def _language_chooser(catalog: Catalog) -> LanguageChooser:

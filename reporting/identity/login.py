@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Callable
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask.sessions import SessionMixin
 from werkzeug.wrappers import Response
 
 from reporting.config import Config
@@ -36,6 +37,7 @@ from reporting.identity.session import (
     sign_out,
 )
 from reporting.identity.usernames import canonical_username
+from reporting.request_context import this_request
 from reporting.startup_checks import is_loopback_host
 from reporting.storage.database import is_unavailable, utcnow
 from reporting.storage.login_sessions import LoginSessions
@@ -86,14 +88,14 @@ class RoleKeeper:
             return user, now + role_lookup.retry_interval_seconds(self.config)
         return dataclasses.replace(user, roles=roles), now + role_lookup.refresh_interval_seconds(self.config)
 
-    def refresh_if_due(self, user: SessionUser) -> None:
-        """Recompute the roles of ``user`` (the session's) when ``roles_due`` has passed."""
-        due = session.get(ROLES_DUE_KEY, 0)
+    def refresh_if_due(self, user: SessionUser, current: SessionMixin) -> None:
+        """Recompute the roles of ``user`` (the one ``current`` holds) when ``roles_due`` has passed."""
+        due = current.get(ROLES_DUE_KEY, 0)
         if isinstance(due, (int, float)) and sessions.clock() < due:
             return
-        user, due = self.with_roles(user, session.get(LOGIN_METHOD_KEY, "dev"))
-        session[SESSION_KEY] = user.to_session()
-        session[ROLES_DUE_KEY] = due
+        user, due = self.with_roles(user, current.get(LOGIN_METHOD_KEY, "dev"))
+        current[SESSION_KEY] = user.to_session()
+        current[ROLES_DUE_KEY] = due
 
 
 #: Requests that read no session: static files and the health check (which answers from its own probe).
@@ -110,15 +112,17 @@ def create_blueprint(config: Config, roles: RoleKeeper, login_sessions: LoginSes
 
     @bp.before_app_request
     def _maintain_session() -> None:
+        context = this_request()
+        current = context.session
         # The health check answers from its own probe, whatever the database does.
-        if request.endpoint in _NO_SESSION_CHECK or SESSION_KEY not in session:
+        if context.request.endpoint in _NO_SESSION_CHECK or SESSION_KEY not in current:
             return
-        session_id = session.get(SESSION_ID_KEY)
+        session_id = current.get(SESSION_ID_KEY)
         user = current_user()
         if user is None or not isinstance(session_id, str) or not _still_open(session_id):
             sign_out()  # expired, logged out or ended: the cookie is worthless from now on
             return
-        roles.refresh_if_due(user)
+        roles.refresh_if_due(user, current)
 
     def _still_open(session_id: str) -> bool:
         try:

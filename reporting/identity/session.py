@@ -16,15 +16,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
-from flask import current_app, g, redirect, request, session, url_for
-from flask.globals import request_ctx
+from flask import g, redirect, request, session, url_for
 from flask.sessions import SessionMixin
 
 from reporting.identity.oauth import Identity
 from reporting.intake.submission import Reporter
+from reporting.request_context import request_globals, this_request
 from reporting.storage.login_sessions import OpenSession
 from reporting.views.security import rotate_csrf_token
 
@@ -74,12 +75,12 @@ class SessionUser(Reporter):
                         confirmed_email=bool(self.confirmed_email), groups=self.groups)
 
 
-def _session_is_fresh(current: SessionMixin) -> bool:
+def _session_is_fresh(current: SessionMixin, lifetime: timedelta) -> bool:
     login_at = current.get(LOGIN_AT_KEY)
     if not isinstance(login_at, (int, float)) or isinstance(login_at, bool):
         return False
     age = clock() - login_at
-    return 0 <= age <= current_app.permanent_session_lifetime.total_seconds()
+    return 0 <= age <= lifetime.total_seconds()
 
 
 def current_user() -> SessionUser | None:
@@ -87,23 +88,22 @@ def current_user() -> SessionUser | None:
 
     Asked half a dozen times a request (hooks, the view, the page's header): the answer is kept
     on the request's session object, for as long as it holds the same user record (logging in or
-    out replaces or removes it). The object is looked up once: each trip through Flask's context
-    locals cost as much as the rest of this function."""
-    current = request_ctx.session
-    if current is None:  # pragma: no cover - Flask opens a session before any hook or view runs
-        return None
+    out replaces or removes it). The request is looked up once (:mod:`reporting.request_context`):
+    each trip through Flask's proxies cost as much as the rest of this function."""
+    context = this_request()
+    current = context.session
     data = current.get(SESSION_KEY)
     known = current.__dict__.get(_USER_MEMO)
     if known is not None and known[0] is data:
         user: SessionUser | None = known[1]
         return user
-    user = _user_of(data, current)
+    user = _user_of(data, current, context.app.permanent_session_lifetime)
     current.__dict__[_USER_MEMO] = (data, user)
     return user
 
 
-def _user_of(data: Any, current: SessionMixin) -> SessionUser | None:
-    if not data or not _session_is_fresh(current):
+def _user_of(data: Any, current: SessionMixin, lifetime: timedelta) -> SessionUser | None:
+    if not data or not _session_is_fresh(current, lifetime):
         return None
     try:
         return SessionUser.from_session(data)
@@ -113,13 +113,13 @@ def _user_of(data: Any, current: SessionMixin) -> SessionUser | None:
 
 def note_open_session(state: OpenSession) -> None:
     """Keep what the request's session check found (:mod:`reporting.identity.login`)."""
-    g._reporting_open_session = state
+    request_globals()._reporting_open_session = state
 
 
 def open_session() -> tuple[str, OpenSession] | None:
     """This request's login session: its id and what the check found; None when logged out."""
-    state = g.get("_reporting_open_session")
-    session_id = session.get(SESSION_ID_KEY)
+    state = request_globals().get("_reporting_open_session")
+    session_id = this_request().session.get(SESSION_ID_KEY)
     return (session_id, state) if isinstance(state, OpenSession) and isinstance(session_id, str) else None
 
 
@@ -176,7 +176,7 @@ def note_database_unavailable() -> None:
 def database_seemed_unavailable() -> bool:
     """Whether this request's login check met an unavailable database, so a page that reads
     nothing else (the report form on GET) can still say that sending will fail for now."""
-    return bool(g.get("reporting_database_unavailable"))
+    return bool(request_globals().get("reporting_database_unavailable"))
 
 
 def ended_session_user() -> str | None:

@@ -37,10 +37,11 @@ import re
 import secrets
 
 import brotli
-from flask import Flask, Response, request
+from flask import Flask, Response
 from jinja2.ext import Extension
 from werkzeug.http import parse_accept_header
 
+from reporting.request_context import this_request
 from reporting.views.assets import MIN_COMPRESS_BYTES
 from reporting.views.headers import add_vary, first_value
 
@@ -97,12 +98,12 @@ class Unindent(Extension):
         return self._INDENT.sub("", source)
 
 
-def _should_compress(response: Response) -> bool:
+def _should_compress(response: Response, method: str) -> bool:
     if response.direct_passthrough or response.is_streamed:
         return False
     if first_value(response.headers, "Content-Encoding") is not None:
         return False
-    if response.status_code < 200 or response.status_code in (204, 304) or request.method == "HEAD":
+    if response.status_code < 200 or response.status_code in (204, 304) or method == "HEAD":
         return False
     return response.mimetype in _COMPRESSIBLE
 
@@ -121,10 +122,11 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _compress(response: Response) -> Response:
-        if not _should_compress(response):
+        asked = this_request().request
+        if not _should_compress(response, asked.method):
             return response
         add_vary(response, "Accept-Encoding")
-        encoding = accepted_encoding(request.environ.get("HTTP_ACCEPT_ENCODING"))
+        encoding = accepted_encoding(asked.environ.get("HTTP_ACCEPT_ENCODING"))
         if encoding is None:
             return response
         body = response.get_data()

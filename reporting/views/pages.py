@@ -50,6 +50,7 @@ from reporting.intake.submission import (
     SubmissionForm,
 )
 from reporting.intake.submit import AlreadySubmitted, Intake, SubmissionKey
+from reporting.request_context import this_request
 from reporting.storage import Stores
 from reporting.storage.database import is_unavailable
 from reporting.storage.submission_keys import EarlierSubmission
@@ -213,7 +214,7 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence, cases: 
     def report_form() -> Page:
         # No query here: the bar list is checked when the report is sent (Intake.check), where it
         # matters; on GET it was a fifth of the time of the tool's most used page.
-        form = prefill_from_query(request.args.to_dict(), evidence.site_of)
+        form = prefill_from_query(this_request().request.args.to_dict(), evidence.site_of)
         if database_seemed_unavailable():
             # The reporter may write the report now; sending checks again.
             return _render_form(form, 503, unavailable=True)
@@ -252,9 +253,10 @@ def create_blueprint(intake: Intake, stores: Stores, evidence: Evidence, cases: 
 
     def _restore_draft(form: SubmissionForm, username: str) -> bool:
         """Fill ``form`` with the draft this session kept before its login (once); whether it did."""
-        token = session.get(DRAFT_KEY)
+        current = this_request().session
+        token = current.get(DRAFT_KEY)
         fields = stores.form_drafts.take(token, username) if isinstance(token, str) else None
-        session.pop(DRAFT_KEY, None)  # only now: with the database down, the draft waits for the next try
+        current.pop(DRAFT_KEY, None)  # only now: with the database down, the draft waits for the next try
         if fields is None:
             return False
         for name in _DRAFT_FIELDS:

@@ -20,7 +20,9 @@ import secrets
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, abort, g, request, session
+from flask import Flask, abort, request, session
+
+from reporting.request_context import request_globals, this_request
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -83,7 +85,7 @@ def _new_secret() -> bytes:
 
 def _secret() -> bytes | None:
     """The session's secret, or None if it has none (or one this module did not make)."""
-    stored = session.get(SECRET_KEY)
+    stored = this_request().session.get(SECRET_KEY)
     return _decoded_secret(stored) if isinstance(stored, str) else None
 
 
@@ -114,11 +116,12 @@ def csrf_token() -> str:
     Every copy in one response is the same (the page's two forms compress as one); the next
     response has another."""
     secret = _secret() or _new_secret()
-    cached = g.get("_csrf_masked")
+    kept = request_globals()
+    cached = kept.get("_csrf_masked")
     if cached and cached[0] == secret:
         return str(cached[1])
     token = mask(secret)
-    g._csrf_masked = (secret, token)
+    kept._csrf_masked = (secret, token)
     return token
 
 
@@ -148,7 +151,7 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _check_csrf() -> None:
-        if request.method in SAFE_METHODS:
+        if this_request().request.method in SAFE_METHODS:
             return
         if not _csrf_ok():
             abort(403, description="csrf")

@@ -21,10 +21,11 @@ import threading
 import time
 from typing import Any
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from itsdangerous import BadSignature
 
+from reporting.request_context import this_request
 from reporting.views.headers import add_vary
 
 #: Endpoints whose responses are the same for everyone and cached publicly: they never carry the
@@ -74,7 +75,7 @@ class CookieSessions(SecureCookieSessionInterface):
         return self.session_class(_copied(known[1]))
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        if request.endpoint in PUBLIC_ENDPOINTS:
+        if this_request().request.endpoint in PUBLIC_ENDPOINTS:
             return
         if session and not self.should_set_cookie(app, session):
             # Flask's own steps for an unchanged session, with a cheaper Vary (reporting/views/headers.py).
