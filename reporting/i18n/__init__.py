@@ -187,10 +187,11 @@ def switch_language(code: str | None) -> bool:
 
 
 def _uselang() -> str | None:
-    """``?uselang=`` as given: ``request.args.get`` without the exception werkzeug raises and catches
-    when it is absent, as it is on almost every request (asked twice each)."""
-    values = this_request().request.args.getlist("uselang")
-    return values[0] if values else None
+    """``?uselang=`` as given. Absent on almost every request (asked twice each), and werkzeug's
+    ``get`` and ``getlist`` both raise and catch an exception for an absent name (~1.5 µs): a
+    membership test first does not."""
+    args = this_request().request.args
+    return args.getlist("uselang")[0] if "uselang" in args else None
 
 
 def _select_language() -> str:
