@@ -85,13 +85,8 @@ def duration_text(seconds: float) -> str:
 
 
 def create_blueprint(audit: AuditReview, stats: CaseStats, misuse: MisuseStore, policy: MisusePolicy) -> Blueprint:
+    # Who did what to which case: like every /queue/ page, never cached (views/security.py).
     bp = Blueprint("oversight", __name__)
-
-    @bp.after_request
-    def _never_cached(response: Response) -> Response:
-        # Who did what to which case: no shared cache or browser history keeps it.
-        response.headers["Cache-Control"] = "no-store"
-        return response
 
     @bp.get("/queue/stats")
     @trust_and_safety_only

@@ -34,6 +34,13 @@ def suspend_someone(app) -> str:
     return f"/queue/suspensions/{suspension.id}/lift"
 
 
+def test_no_page_is_kept_by_any_cache(app):
+    """Who did what to which case: no shared cache or browser history keeps it."""
+    client, _ = client_as(app, "trust-and-safety")
+    for path in PAGES:
+        assert client.get(path).headers.getlist("Cache-Control") == ["no-store"], path
+
+
 # -- who may open them ------------------------------------------------------------------------------------------
 
 
